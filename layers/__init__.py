@@ -1,0 +1,8 @@
+"""Recurrent cells and attention written with `keras.ops`, for any Keras 3 backend."""
+
+from .attention import BahdanauAttention, LuongAttention
+from .cells import GRUCell, LSTMCell, MyRNNCell
+
+CELLS = {"rnn": MyRNNCell, "gru": GRUCell, "lstm": LSTMCell}
+
+__all__ = ["MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "CELLS"]

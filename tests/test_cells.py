@@ -1,0 +1,347 @@
+"""Our cells against Keras' own, in every setting a user puts them in.
+
+Runs on the TensorFlow backend and, through test_jax_backend.py, on JAX.
+"""
+
+import numpy as np
+import pytest
+
+import keras
+from keras import ops
+
+from layers import GRUCell, LSTMCell, MyRNNCell
+
+BACKEND = keras.backend.backend()
+B, T, D, U = 3, 7, 5, 4
+
+# name -> (our cell factory, Keras' cell factory, Keras' layer factory)
+KINDS = {
+    "rnn": (lambda **k: MyRNNCell(U, **k), lambda **k: keras.layers.SimpleRNNCell(U, **k),
+            lambda **k: keras.layers.SimpleRNN(U, **k)),
+    "gru_reset_after": (lambda **k: GRUCell(U, reset_after=True, **k),
+                        lambda **k: keras.layers.GRUCell(U, reset_after=True, **k),
+                        lambda **k: keras.layers.GRU(U, reset_after=True, **k)),
+    "gru_reset_before": (lambda **k: GRUCell(U, reset_after=False, **k),
+                         lambda **k: keras.layers.GRUCell(U, reset_after=False, **k),
+                         lambda **k: keras.layers.GRU(U, reset_after=False, **k)),
+    "lstm": (lambda **k: LSTMCell(U, **k), lambda **k: keras.layers.LSTMCell(U, **k),
+             lambda **k: keras.layers.LSTM(U, **k)),
+}
+
+
+def random_inputs(seed=0):
+    return np.random.default_rng(seed).normal(size=(B, T, D)).astype("float32")
+
+
+def random_weights(layer, seed=1):
+    """Non-trivial weights (biases too), so that parity tests every term."""
+    rng = np.random.default_rng(seed)
+    layer.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32") for w in layer.get_weights()])
+
+
+def copy_weights(src, dst):
+    assert [w.path.split("/")[-1] for w in src.weights] == [w.path.split("/")[-1] for w in dst.weights]
+    dst.set_weights(src.get_weights())
+
+
+def gradients(model, x):
+    """d sum(outputs**2) / d weights, and / d inputs when they are float."""
+    float_inputs = np.issubdtype(x.dtype, np.floating)
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.constant(x)
+        with tf.GradientTape() as tape:
+            if float_inputs:
+                tape.watch(x)
+            loss = tf.reduce_sum(tf.square(model(x)))
+        sources = [w.value for w in model.trainable_weights] + ([x] if float_inputs else [])
+        return [np.asarray(tf.convert_to_tensor(g)) for g in tape.gradient(loss, sources)]
+    import jax
+    import jax.numpy as jnp
+
+    def loss_fn(weights, x):
+        out, _ = model.stateless_call(weights, [v.value for v in model.non_trainable_variables], x)
+        return jnp.sum(jnp.square(out))
+
+    weights = [v.value for v in model.trainable_variables]
+    if float_inputs:
+        gw, gx = jax.grad(loss_fn, argnums=(0, 1))(weights, jnp.asarray(x))
+        return [np.asarray(g) for g in gw] + [np.asarray(gx)]
+    return [np.asarray(g) for g in jax.grad(loss_fn)(weights, jnp.asarray(x))]
+
+
+def build_pair(kind, wrap, x, **rnn_kwargs):
+    """The same network twice, with our cell and with Keras', sharing weights."""
+    ours_cell, theirs_cell, _ = KINDS[kind]
+    ours = keras.Sequential([keras.Input(x.shape[1:]), wrap(keras.layers.RNN(ours_cell(), **rnn_kwargs))])
+    theirs = keras.Sequential([keras.Input(x.shape[1:]), wrap(keras.layers.RNN(theirs_cell(), **rnn_kwargs))])
+    random_weights(ours)
+    copy_weights(ours, theirs)
+    return ours, theirs
+
+
+def assert_all_close(a, b, atol=1e-5):
+    a, b = keras.tree.flatten(a), keras.tree.flatten(b)
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(np.asarray(u), np.asarray(v), atol=atol, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "rnn_kwargs",
+    [{}, {"return_sequences": True}, {"return_state": True}, {"go_backwards": True, "return_sequences": True}],
+    ids=["last", "sequences", "state", "backwards"],
+)
+def test_rnn_layer_matches_keras_cell(kind, rnn_kwargs):
+    x = random_inputs()
+    ours, theirs = build_pair(kind, lambda layer: layer, x, **rnn_kwargs)
+    assert_all_close(ours(x), theirs(x))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_initial_state_is_used(kind):
+    x = random_inputs()
+    ours_cell, theirs_cell, _ = KINDS[kind]
+    n_states = 2 if kind == "lstm" else 1
+    init = [np.random.default_rng(5 + i).normal(size=(B, U)).astype("float32") for i in range(n_states)]
+    outs = []
+    for cell in (ours_cell(), theirs_cell()):
+        layer = keras.layers.RNN(cell, return_sequences=True, return_state=True)
+        layer(x)
+        outs.append(layer)
+    random_weights(outs[0])
+    copy_weights(outs[0], outs[1])
+    with_init = [layer(x, initial_state=init) for layer in outs]
+    assert_all_close(with_init[0], with_init[1])
+    without = outs[0](x)
+    assert not np.allclose(np.asarray(with_init[0][0]), np.asarray(without[0]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_bidirectional_rebuilds_from_config(kind):
+    x = random_inputs()
+    ours, theirs = build_pair(
+        kind, lambda layer: keras.layers.Bidirectional(layer), x, return_sequences=True
+    )
+    assert_all_close(ours(x), theirs(x))
+    bidi = ours.layers[-1]
+    clone = keras.layers.Bidirectional.from_config(bidi.get_config())
+    clone(x)
+    clone.set_weights(bidi.get_weights())
+    assert type(clone.forward_layer.cell) is type(bidi.forward_layer.cell)
+    assert clone.backward_layer.go_backwards
+    assert_all_close(clone(x), bidi(x))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_deep_stack_of_three(kind):
+    x = random_inputs()
+    ours_cell, theirs_cell, _ = KINDS[kind]
+
+    def deep(make_cell):
+        return keras.Sequential(
+            [keras.Input((T, D))]
+            + [keras.layers.RNN(make_cell(), return_sequences=i < 2) for i in range(3)]
+        )
+
+    ours, theirs = deep(ours_cell), deep(theirs_cell)
+    random_weights(ours)
+    copy_weights(ours, theirs)
+    assert_all_close(ours(x), theirs(x))
+    # The same depth as stacked cells inside one RNN layer.
+    stacked = keras.Sequential([keras.Input((T, D)), keras.layers.RNN([ours_cell() for _ in range(3)])])
+    stacked.set_weights(ours.get_weights())
+    assert_all_close(stacked(x), ours(x))
+
+
+def masked_tokens():
+    ids = np.array([[3, 5, 2, 7, 0, 0, 0], [4, 4, 1, 0, 0, 0, 0], [9, 8, 7, 6, 5, 4, 3]])
+    return ids
+
+
+def masked_model(cell, return_sequences=True):
+    return keras.Sequential(
+        [
+            keras.Input((T,), dtype="int32"),
+            keras.layers.Embedding(10, D, mask_zero=True),
+            keras.layers.RNN(cell, return_sequences=return_sequences),
+        ]
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_masking_carries_state_through_padding(kind):
+    ids = masked_tokens()
+    ours_cell, theirs_cell, _ = KINDS[kind]
+    ours, theirs = masked_model(ours_cell()), masked_model(theirs_cell())
+    random_weights(ours)
+    copy_weights(ours, theirs)
+    seq_ours, seq_theirs = np.asarray(ours(ids)), np.asarray(theirs(ids))
+    # Outputs at padded positions are exactly what Keras' own cells give ...
+    np.testing.assert_allclose(seq_ours, seq_theirs, atol=1e-5)
+    # ... which is the last real step's output, repeated: the state went through.
+    for row, length in enumerate((ids != 0).sum(axis=1)):
+        for t in range(length, T):
+            np.testing.assert_allclose(seq_ours[row, t], seq_ours[row, length - 1], atol=1e-6)
+    # The final output ignores the padding: same as running the unpadded prefix.
+    last = masked_model(ours_cell(), return_sequences=False)
+    last.set_weights(ours.get_weights())
+    short = keras.Sequential([keras.Input((3,), dtype="int32")] + last.layers)
+    np.testing.assert_allclose(np.asarray(last(ids))[1], np.asarray(short(ids[:, :3]))[1], atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
+def test_parity_with_keras_layers_outputs_and_gradients(kind, masked):
+    ours_cell, _, keras_layer = KINDS[kind]
+    if masked:
+        x = masked_tokens()
+        head = [keras.Input((T,), dtype="int32"), keras.layers.Embedding(10, D, mask_zero=True)]
+    else:
+        x = random_inputs()
+        head = [keras.Input((T, D))]
+    ours = keras.Sequential(head + [keras.layers.RNN(ours_cell(), return_sequences=True)])
+    theirs = keras.Sequential(
+        [keras.Input(head[0].shape[1:], dtype=head[0].dtype)]
+        + ([keras.layers.Embedding(10, D, mask_zero=True)] if masked else [])
+        + [keras_layer(return_sequences=True)]
+    )
+    random_weights(ours)
+    copy_weights(ours, theirs)
+    assert_all_close(ours(x), theirs(x), atol=1e-5)
+    grads_ours, grads_theirs = gradients(ours, x), gradients(theirs, x)
+    assert len(grads_ours) == len(grads_theirs) == len(ours.trainable_weights) + (not masked)
+    for g_ours, g_theirs in zip(grads_ours, grads_theirs):
+        np.testing.assert_allclose(g_ours, g_theirs, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cls,kwargs", [
+    (MyRNNCell, {"activation": "relu", "use_bias": False, "dropout": 0.25, "recurrent_dropout": 0.5,
+                 "seed": 7, "recurrent_initializer": "identity", "kernel_regularizer": "l2"}),
+    (GRUCell, {"reset_after": False, "recurrent_activation": "hard_sigmoid", "dropout": 0.1,
+               "recurrent_dropout": 0.2, "seed": 3, "bias_constraint": "non_neg"}),
+    (LSTMCell, {"unit_forget_bias": False, "activation": "relu", "recurrent_dropout": 0.3,
+                "recurrent_regularizer": "l1", "kernel_constraint": "max_norm", "seed": 1}),
+])
+def test_config_round_trips_every_argument(cls, kwargs):
+    cell = cls(6, **kwargs)
+    config = cell.get_config()
+    clone = cls.from_config(config)
+    assert clone.get_config() == config
+    assert config["units"] == 6
+    for key, value in kwargs.items():
+        if isinstance(value, (int, float, bool)) and not isinstance(value, str):
+            assert config[key] == value, key
+    # Through Keras' generic (de)serialisation too, as Bidirectional does it.
+    revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(cell))
+    assert type(revived) is cls and revived.get_config() == config
+
+
+def test_irnn_option_starts_from_identity():
+    cell = MyRNNCell.irnn(U)
+    layer = keras.layers.RNN(cell)
+    layer(random_inputs())
+    np.testing.assert_allclose(np.asarray(cell.recurrent_kernel), np.eye(U))
+    assert cell.get_config()["activation"] == "relu"
+
+
+def test_lstm_unit_forget_bias_starts_at_one():
+    cell = LSTMCell(U)
+    keras.layers.RNN(cell)(random_inputs())
+    bias = np.asarray(cell.bias)
+    np.testing.assert_array_equal(bias[U : 2 * U], 1.0)
+    np.testing.assert_array_equal(np.delete(bias, np.s_[U : 2 * U]), 0.0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_save_and_load_keras_file(kind, tmp_path):
+    x = random_inputs()
+    ours, _ = build_pair(kind, lambda layer: keras.layers.Bidirectional(layer), x, return_sequences=True)
+    path = tmp_path / "m.keras"
+    ours.save(path)
+    loaded = keras.models.load_model(path)  # safe_mode is on by default
+    assert_all_close(loaded(x), ours(x), atol=0)
+
+
+def test_input_dropout_one_mask_per_sequence_only_in_training():
+    # kernel = I, no recurrence: each output step is the input step times the mask.
+    cell = MyRNNCell(D, activation="linear", use_bias=False, dropout=0.5, seed=11,
+                     kernel_initializer="identity", recurrent_initializer="zeros")
+    layer = keras.layers.RNN(cell, return_sequences=True)
+    x = np.ones((B, T, D), "float32")
+    trained = np.asarray(layer(x, training=True))
+    dropped = trained == 0
+    assert dropped.any() and (~dropped).any()
+    for t in range(1, T):  # the same mask at every step ...
+        np.testing.assert_array_equal(dropped[:, t], dropped[:, 0])
+    np.testing.assert_allclose(trained[~dropped], 2.0)  # ... scaled by 1 / (1 - rate)
+    np.testing.assert_allclose(np.asarray(layer(x, training=False)), x)
+    # A new call (a new batch) draws a new mask.
+    masks = {tuple(np.asarray(layer(x, training=True))[:, 0].ravel() == 0) for _ in range(5)}
+    assert len(masks) > 1
+
+
+def test_recurrent_dropout_one_mask_per_sequence():
+    # The state is only the first input, carried by an identity recurrence:
+    # with one mask per sequence the dropped units stay the same ones.
+    cell = MyRNNCell(D, activation="linear", use_bias=False, recurrent_dropout=0.5, seed=2,
+                     kernel_initializer="identity", recurrent_initializer="identity")
+    layer = keras.layers.RNN(cell, return_sequences=True)
+    x = np.zeros((B, T, D), "float32")
+    x[:, 0] = 1.0
+    out = np.asarray(layer(x, training=True))
+    dropped = out[:, 1:] == 0
+    assert dropped.any() and (~dropped).any()
+    for t in range(1, T - 1):
+        np.testing.assert_array_equal(dropped[:, t], dropped[:, 0])
+    np.testing.assert_allclose(np.asarray(layer(x, training=False)), np.ones_like(x) * (x[:, :1] > 0))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("clip", [{"clipnorm": 1.0}, {"clipvalue": 0.5}], ids=["clipnorm", "clipvalue"])
+def test_training_with_clipping_and_dropout(kind, clip):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, T, D)).astype("float32")
+    y = (x[:, :, 0].sum(axis=1) > 0).astype("float32")
+    keras.utils.set_random_seed(0)
+    cell = KINDS[kind][0](dropout=0.1, recurrent_dropout=0.1, seed=0)
+    model = keras.Sequential([
+        keras.Input((T, D)),
+        keras.layers.Bidirectional(keras.layers.RNN(cell)),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(keras.optimizers.Adam(0.05, **clip), "binary_crossentropy")
+    before = model.evaluate(x, y, verbose=0)
+    history = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
+    after = model.evaluate(x, y, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert after < before * 0.8, (before, after)
+
+
+@pytest.mark.tf_only
+@pytest.mark.parametrize("kind", KINDS)
+def test_export_serves_in_a_process_without_our_code(kind, tmp_path):
+    from tests.isolated import run_isolated
+
+    ids = masked_tokens()
+    cell = KINDS[kind][0]()
+    model = keras.Sequential([
+        keras.Input((T,), dtype="int32"),
+        keras.layers.Embedding(10, D, mask_zero=True),
+        keras.layers.Bidirectional(keras.layers.RNN(cell, return_sequences=True)),
+    ])
+    random_weights(model)
+    expected = np.asarray(model(ids))
+    model.export(str(tmp_path / "export"), verbose=False)
+    served = run_isolated(
+        f"""
+        import json, numpy as np, tensorflow as tf
+        m = tf.saved_model.load("export")
+        out = m.serve(tf.constant({ids.tolist()}, dtype=tf.int32))
+        print(json.dumps(np.asarray(out).tolist()))
+        """,
+        cwd=tmp_path,
+    )
+    np.testing.assert_allclose(np.array(served), expected, atol=1e-6)

@@ -1,0 +1,21 @@
+"""The layer tests again, on the JAX backend (a backend is fixed per process)."""
+
+import os
+import subprocess
+import sys
+
+import apps
+
+
+def test_layer_tests_pass_on_jax():
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not tf_only",
+         "tests/test_cells.py", "tests/test_attention.py"],
+        cwd=apps.PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+    summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert " passed" in summary and "failed" not in summary, summary
+    # The child must really have run on JAX, not silently on TensorFlow.
+    assert "backend=jax" in proc.stdout, proc.stdout[-2000:]
