@@ -2,7 +2,8 @@
 
 from .attention import BahdanauAttention, LuongAttention
 from .cells import GRUCell, LSTMCell, MyRNNCell
+from .pooling import MaskedMaxMeanPooling
 
 CELLS = {"rnn": MyRNNCell, "gru": GRUCell, "lstm": LSTMCell}
 
-__all__ = ["MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "CELLS"]
+__all__ = ["MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "MaskedMaxMeanPooling", "CELLS"]

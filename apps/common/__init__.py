@@ -1,0 +1,1 @@
+"""What every app shares: run directories, training, export and the CLI contract."""

@@ -1,0 +1,91 @@
+"""The CLI contract of every app: shared options, and errors as one line, never a traceback."""
+
+import os
+import sys
+
+import click
+
+from datasets.errors import DataError
+
+from .errors import UserError
+
+
+class AppGroup(click.Group):
+    """A click group whose user errors end as `Error: <one line>` and a non-zero exit."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (DataError, UserError) as err:
+            raise click.ClickException(str(err)) from None
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted. Run the same command again to continue from the last completed epoch.",
+                       err=True)
+            sys.exit(130)
+
+    def main(self, args=None, prog_name=None, **kwargs):
+        kwargs.pop("standalone_mode", None)
+        try:
+            return super().main(args=args, prog_name=prog_name, standalone_mode=False, **kwargs)
+        except click.UsageError as err:  # a bad option: one line that names it
+            ctx = f"{err.ctx.command_path}: " if err.ctx else ""
+            click.echo(f"Error: {ctx}{err.format_message()}", err=True)
+            sys.exit(err.exit_code)
+        except click.ClickException as err:
+            click.echo(f"Error: {err.format_message()}", err=True)
+            sys.exit(err.exit_code)
+        except click.exceptions.Abort:
+            sys.exit(1)
+
+
+def run_dir_option(func):
+    return click.option("--run-dir", required=True, type=click.Path(file_okay=False),
+                        help="Directory of the run: config, vocabulary, checkpoints, logs, metrics.")(func)
+
+
+def training_options(func):
+    """--epochs, --seed, --batch-size, --learning-rate, --clipnorm, --patience."""
+    options = [
+        click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs (default: the app's)."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights, shuffling, dropout."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=None),
+        click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None),
+        click.option("--clipnorm", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Clip each gradient to this norm."),
+        click.option("--patience", type=click.IntRange(min=1), default=None, help="Early-stopping patience."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def export_options(func):
+    func = click.option("--version", type=click.IntRange(min=1), default=None,
+                        help="Version number (default: the next free one).")(func)
+    func = click.option("--export-base", type=click.Path(file_okay=False), default="saved_models",
+                        show_default=True, help="Root of the TensorFlow Serving layout.")(func)
+    return func
+
+
+def seed_everything(seed):
+    """Same seed, same data -> same metrics on the CPU."""
+    import keras
+    import tensorflow as tf
+
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def overrides(defaults, **given):
+    """The app's defaults with every option the user gave (not None) put in."""
+    return {**defaults, **{k: v for k, v in given.items() if v is not None}}
+
+
+def print_table(rows, headers):
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    click.echo(line.format(*headers))
+    click.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        click.echo(line.format(*row))

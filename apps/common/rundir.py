@@ -1,0 +1,102 @@
+"""The run directory: everything a training run leaves for evaluate, predict and export.
+
+    DIR/config.json          app, format version, all options (data and model)
+    DIR/vocabulary/          the app's vocabularies (one token per line)
+    DIR/model.keras          the best model (by the validation monitor), written last
+    DIR/checkpoints/best.keras
+    DIR/backup/              BackupAndRestore's state while a run is unfinished
+    DIR/logs/                TensorBoard
+    DIR/metrics.csv          one row per epoch
+    DIR/evaluation.json      written by `evaluate`
+"""
+
+import json
+import os
+import pathlib
+import tempfile
+
+from .errors import UserError
+
+FORMAT_VERSION = 1
+
+
+def atomic_write_text(path, text):
+    """Write via a temporary file and rename, so readers never see half a file."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+class RunDir:
+    def __init__(self, path, app):
+        self.path = pathlib.Path(path)
+        self.app = app
+
+    config_path = property(lambda self: self.path / "config.json")
+    model_path = property(lambda self: self.path / "model.keras")
+    best_checkpoint = property(lambda self: self.path / "checkpoints" / "best.keras")
+    backup_dir = property(lambda self: self.path / "backup")
+    logs_dir = property(lambda self: self.path / "logs")
+    metrics_csv = property(lambda self: self.path / "metrics.csv")
+    evaluation_path = property(lambda self: self.path / "evaluation.json")
+
+    def vocabulary_path(self, name):
+        return self.path / "vocabulary" / f"{name}.txt"
+
+    def write_vocabulary(self, name, tokens):
+        atomic_write_text(self.vocabulary_path(name), "".join(f"{t}\n" for t in tokens))
+
+    def read_vocabulary(self, name):
+        path = self.vocabulary_path(name)
+        if not path.exists():
+            raise UserError(f"{self.path}: no vocabulary '{name}' in the run directory")
+        return path.read_text(encoding="utf-8").split("\n")[:-1]
+
+    def read_config(self):
+        """The run's config; refuses a directory of another app or format."""
+        if not self.config_path.exists():
+            raise UserError(f"{self.path}: not a run directory (no config.json); train into it first")
+        try:
+            config = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise UserError(f"{self.config_path}: not valid JSON ({err.msg}, line {err.lineno})") from None
+        if config.get("app") != self.app:
+            raise UserError(f"{self.path}: a run directory of the '{config.get('app')}' app, not '{self.app}'")
+        if config.get("format") != FORMAT_VERSION:
+            raise UserError(
+                f"{self.path}: run directory format {config.get('format')}, this version reads {FORMAT_VERSION}"
+            )
+        return config["options"]
+
+    def start(self, options, resumable_keys):
+        """Record the options of a new run, or check that a resumed run uses the same.
+
+        Returns True when resuming. Only `resumable_keys` (epochs, say) may differ.
+        """
+        if self.config_path.exists():
+            previous = self.read_config()
+            changed = sorted(
+                k for k in set(previous) | set(options)
+                if k not in resumable_keys and previous.get(k) != options.get(k)
+            )
+            if changed:
+                details = ", ".join(f"{k}: {previous.get(k)!r} -> {options.get(k)!r}" for k in changed)
+                raise UserError(
+                    f"{self.path} holds a run with other options ({details}); use a new --run-dir"
+                )
+            resuming = True
+        else:
+            resuming = False
+        self.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(
+            self.config_path,
+            json.dumps({"app": self.app, "format": FORMAT_VERSION, "options": options}, indent=2) + "\n",
+        )
+        return resuming

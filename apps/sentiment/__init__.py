@@ -1,0 +1,1 @@
+"""Many-to-one sentiment classification of texts (IMDB reviews by default)."""

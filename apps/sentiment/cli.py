@@ -1,0 +1,182 @@
+"""python -m apps.sentiment train|evaluate|predict|export"""
+
+import json
+import sys
+
+import click
+
+from apps.common import cli as common
+from apps.common.errors import UserError
+from apps.common.rundir import RunDir, atomic_write_text
+
+from . import config
+from .data import load_evaluation_data, load_training_data
+
+
+@click.group(cls=common.AppGroup)
+def cli():
+    """Sentiment classification: many-to-one RNN of our cells over the tokens of a text."""
+
+
+@cli.command()
+@common.run_dir_option
+@click.option("--train-file", type=click.Path(dir_okay=False), help="JSONL, CSV or TSV (optionally .gz).")
+@click.option("--valid-file", type=click.Path(dir_okay=False), help="Default: carved from the training data.")
+@click.option("--dataset", help="tensorflow-datasets name, used when no --train-file is given.")
+@click.option("--valid-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option("--text-column", help="Header name or JSON key, or a 0-based number for files without a header.")
+@click.option("--label-column")
+@click.option("--cell", type=click.Choice(["rnn", "gru", "lstm"]))
+@click.option("--units", type=click.IntRange(min=1))
+@click.option("--layers", type=click.IntRange(min=1))
+@click.option("--bidirectional/--no-bidirectional", default=None)
+@click.option("--embedding-dim", type=click.IntRange(min=1))
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True))
+@click.option("--max-tokens", type=click.IntRange(min=3), help="Vocabulary size.")
+@click.option("--max-length", type=click.IntRange(min=1), help="Tokens kept per text.")
+@common.training_options
+def train(run_dir, **given):
+    """Train a model into RUN_DIR; run again to continue an interrupted run."""
+    options = common.overrides(config.DEFAULTS, **given)
+    run = RunDir(run_dir, config.APP)
+    common.seed_everything(options["seed"])
+    (train_texts, train_labels), (valid_texts, valid_labels), labels = load_training_data(options)
+    resuming = run.start({**options, "labels": labels}, config.RESUMABLE)
+
+    from datasets.text_classification import make_dataset, make_vectorizer
+
+    from .model import build_model
+
+    if resuming and run.vocabulary_path("tokens").exists():
+        vectorizer = make_vectorizer(options["max_tokens"], run.read_vocabulary("tokens"))
+    else:
+        vectorizer = make_vectorizer(options["max_tokens"])
+        vectorizer.adapt(train_texts, batch_size=1024)
+        run.write_vocabulary("tokens", vectorizer.get_vocabulary())
+    click.echo(f"{len(train_texts)} training and {len(valid_texts)} validation texts; "
+               f"vocabulary {vectorizer.vocabulary_size()}; labels {labels}")
+    batches = dict(vectorizer=vectorizer, batch_size=options["batch_size"], max_length=options["max_length"],
+                   seed=options["seed"])
+    train_ds = make_dataset(train_texts, train_labels, shuffle=True, **batches)
+    valid_ds = make_dataset(valid_texts, valid_labels, shuffle=False, **batches)
+    model = build_model(options, vectorizer.vocabulary_size())
+    from apps.common.training import fit
+
+    fit(model, train_ds, valid_ds, run, epochs=options["epochs"], monitor="val_accuracy", mode="max",
+        patience=options["patience"])
+    click.echo(f"model written to {run.model_path}")
+
+
+def load_run(run_dir):
+    """(options, model, vectorizer, label display names) of a trained run."""
+    run = RunDir(run_dir, config.APP)
+    options = run.read_config()
+    if not run.model_path.exists():
+        raise UserError(f"{run_dir}: training has not finished (no model.keras); run train again to continue")
+    import keras
+
+    import layers  # noqa: F401  registers our cells for deserialisation
+    from datasets.text_classification import display_names, make_vectorizer
+
+    model = keras.models.load_model(run.model_path, compile=False)  # safe_mode stays on
+    vectorizer = make_vectorizer(options["max_tokens"], run.read_vocabulary("tokens"))
+    return options, model, vectorizer, display_names(options["labels"])
+
+
+@cli.command()
+@common.run_dir_option
+@click.option("--test-file", type=click.Path(dir_okay=False), help="Labelled file, same format as training.")
+@click.option("--dataset", help="tensorflow-datasets name (default: the training run's).")
+@click.option("--split", default="test", show_default=True, help="tfds split, when no --test-file is given.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
+def evaluate(run_dir, test_file, dataset, split, batch_size):
+    """Accuracy, precision, recall, F1, ROC AUC and the confusion matrix."""
+    import numpy as np
+    from sklearn import metrics
+
+    from datasets.text_classification import make_dataset
+
+    options, model, vectorizer, names = load_run(run_dir)
+    texts, labels = load_evaluation_data(options, options["labels"], test_file, dataset, split)
+    ds = make_dataset(texts, labels, vectorizer, batch_size=batch_size, max_length=options["max_length"],
+                      shuffle=False, seed=0)
+    truth, scores = [], []
+    for ids, y in ds:
+        scores.append(np.asarray(model(ids, training=False)).reshape(-1))
+        truth.append(np.asarray(y))
+    truth, scores = np.concatenate(truth).astype(int), np.concatenate(scores)
+    predicted = (scores >= 0.5).astype(int)
+    result = {
+        "examples": int(len(truth)),
+        "accuracy": float(metrics.accuracy_score(truth, predicted)),
+        "precision": float(metrics.precision_score(truth, predicted, zero_division=0)),
+        "recall": float(metrics.recall_score(truth, predicted, zero_division=0)),
+        "f1": float(metrics.f1_score(truth, predicted, zero_division=0)),
+        "roc_auc": float(metrics.roc_auc_score(truth, scores)) if len(set(truth)) == 2 else None,
+        "confusion_matrix": {"labels": names,
+                             "rows_true_columns_predicted": metrics.confusion_matrix(truth, predicted,
+                                                                                     labels=[0, 1]).tolist()},
+        "data": test_file or f"tfds:{dataset or options['dataset']}/{split}",
+    }
+    common.print_table([(k, "-" if result[k] is None else f"{result[k]:.4f}")
+                        for k in ("accuracy", "precision", "recall", "f1", "roc_auc")], ["metric", "value"])
+    matrix = result["confusion_matrix"]["rows_true_columns_predicted"]
+    click.echo("\nconfusion matrix (rows: true, columns: predicted)")
+    common.print_table([[names[i], *map(str, matrix[i])] for i in range(2)], ["", *names])
+    path = RunDir(run_dir, config.APP).evaluation_path
+    atomic_write_text(path, json.dumps(result, indent=2) + "\n")
+    click.echo(f"\nwritten to {path}")
+
+
+def _read_texts(texts, input_file):
+    if input_file:
+        stream = sys.stdin if input_file == "-" else open(input_file, encoding="utf-8", errors="replace")
+        with stream:
+            texts = list(texts) + [line.rstrip("\r\n") for line in stream if line.strip()]
+    if not texts:
+        raise UserError("no text to classify: give TEXT arguments, --input-file F, or --input-file - for stdin")
+    return list(texts)
+
+
+@cli.command()
+@click.argument("texts", nargs=-1)
+@click.option("--run-dir", type=click.Path(file_okay=False), help="A trained run.")
+@click.option("--model", "saved_model", type=click.Path(file_okay=False), help="An exported SavedModel instead.")
+@click.option("--input-file", help="One text per line; - reads standard input.")
+def predict(texts, run_dir, saved_model, input_file):
+    """Print label, probability and text for each TEXT."""
+    import tensorflow as tf
+
+    if bool(run_dir) == bool(saved_model):
+        raise UserError("give exactly one of --run-dir and --model")
+    texts = _read_texts(texts, input_file)
+    if saved_model:
+        try:
+            serve = tf.saved_model.load(saved_model).signatures["serving_default"]
+        except (OSError, KeyError, ValueError) as err:
+            raise UserError(f"{saved_model}: not a SavedModel with serving_default ({err})") from None
+    else:
+        from .serving import make_serve_fn
+
+        options, model, vectorizer, names = load_run(run_dir)
+        serve = make_serve_fn(model, vectorizer, names, options["max_length"])
+    out = serve(texts=tf.constant(texts))
+    for text, label, p in zip(texts, out["label"].numpy(), out["probability"].numpy()):
+        click.echo(f"{label.decode()}\t{p:.4f}\t{text}")
+
+
+@cli.command()
+@common.run_dir_option
+@common.export_options
+def export(run_dir, export_base, version):
+    """Write a SavedModel to EXPORT_BASE/sentiment/VERSION; prints that directory last."""
+    from apps.common.export import export_versioned
+
+    from .serving import write_saved_model
+
+    options, model, vectorizer, names = load_run(run_dir)
+    target = export_versioned(
+        lambda path: write_saved_model(path, model, vectorizer, names, options["max_length"]),
+        export_base, config.APP, version,
+    )
+    click.echo(str(target))

@@ -1,0 +1,29 @@
+"""Raw strings in, label and probability out: the function predict uses and export writes."""
+
+import keras
+import tensorflow as tf
+
+from datasets.text_classification import token_ids
+
+
+def make_serve_fn(model, vectorizer, label_names, max_length):
+    """texts [None] tf.string -> {"probability": [None] float32, "label": [None] tf.string}."""
+    names = tf.constant(label_names)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+    def serve(texts):
+        ids = token_ids(vectorizer, texts, max_length).to_tensor()
+        probability = tf.reshape(model(ids, training=False), [-1])
+        label = tf.gather(names, tf.cast(probability >= 0.5, tf.int32))
+        return {"probability": probability, "label": label}
+
+    return serve
+
+
+def write_saved_model(path, model, vectorizer, label_names, max_length):
+    """A SavedModel whose serving_default needs no Python of ours."""
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.track(vectorizer)
+    archive.add_endpoint("serving_default", make_serve_fn(model, vectorizer, label_names, max_length))
+    archive.write_out(path, verbose=False)

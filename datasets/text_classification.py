@@ -1,0 +1,137 @@
+"""Labelled texts for many-to-one classification: files, tfds, vectorising, tf.data.
+
+Shapes: a batch is (token ids [B, T] int64, labels [B] float32), T the longest
+text in the batch (at most `max_length`), 0 the padding id.
+"""
+
+import tensorflow as tf
+import keras
+
+from .errors import DataError
+from .files import read_rows
+from .tfds_loader import load_tfds
+
+BINARY_NAMES = {("0", "1"): ["negative", "positive"], ("neg", "pos"): ["negative", "positive"]}
+
+
+def _label_text(value):
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_labelled_texts(path, text_column="text", label_column="label"):
+    """(texts, raw labels as strings, line numbers) from a JSONL/CSV/TSV file."""
+    texts, labels, lines = [], [], []
+    for number, (text, label) in read_rows(path, [text_column, label_column]):
+        if not isinstance(text, str):
+            raise DataError(path, f"the text must be a string, got {type(text).__name__}", number)
+        label = _label_text(label)
+        if not label:
+            raise DataError(path, "empty label", number)
+        texts.append(text)
+        labels.append(label)
+        lines.append(number)
+    return texts, labels, lines
+
+
+def label_vocabulary(raw_labels, path):
+    """The two raw label values in a stable order (the negative class first)."""
+    values = sorted(set(raw_labels))
+    if len(values) != 2:
+        raise DataError(path, f"expected exactly two labels for binary classification, found {values[:10]}")
+    return values
+
+
+def encode_labels(raw_labels, vocabulary, path, lines):
+    index = {value: i for i, value in enumerate(vocabulary)}
+    encoded = []
+    for label, line in zip(raw_labels, lines):
+        if label not in index:
+            raise DataError(path, f"label {label!r} is not one of the known labels {vocabulary}", line)
+        encoded.append(float(index[label]))
+    return encoded
+
+
+def display_names(vocabulary):
+    return BINARY_NAMES.get(tuple(vocabulary), list(vocabulary))
+
+
+def load_tfds_texts(name, split, data_dir=None):
+    """(texts, raw labels) of a tfds text-classification split, e.g. imdb_reviews."""
+    ds = load_tfds(name, split, data_dir=data_dir)
+    texts, labels = [], []
+    for text, label in ds.as_numpy_iterator():
+        texts.append(text.decode("utf-8", errors="replace"))
+        labels.append(_label_text(int(label)))
+    return texts, labels
+
+
+@keras.saving.register_keras_serializable(package="seqapps")
+def standardize(texts):
+    """Lower-case, drop HTML line breaks and split punctuation off words.
+
+    Invalid UTF-8 bytes become U+FFFD first, so that no input can fail here.
+    Runs inside the exported graph: clients send raw strings.
+    """
+    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
+    texts = tf.strings.lower(texts, encoding="utf-8")
+    texts = tf.strings.regex_replace(texts, r"<br\s*/?>", " ")
+    # Punctuation becomes its own token: "great!" -> "great !" keeps the "!".
+    return tf.strings.regex_replace(texts, r"([^\w\s'])", r" \1 ")
+
+
+def make_vectorizer(max_tokens, vocabulary=None):
+    """A TextVectorization giving ragged int64 ids; 0 is padding, 1 out-of-vocabulary."""
+    vectorizer = keras.layers.TextVectorization(
+        max_tokens=max_tokens, standardize=standardize, split="whitespace",
+        output_mode="int", ragged=True, vocabulary=vocabulary,
+    )
+    if vocabulary is not None:
+        vectorizer.build((None,))  # ExportArchive refuses unbuilt layers
+    return vectorizer
+
+
+def token_ids(vectorizer, texts, max_length):
+    """Ragged ids [B, (T)] cut to `max_length`; an empty text becomes one OOV id (1).
+
+    Keeping at least one step means no batch is ever zero steps wide.
+    """
+    ids = vectorizer(texts)[:, :max_length]
+    width = tf.maximum(ids.bounding_shape(axis=1), 1)
+    dense = ids.to_tensor(default_value=1, shape=tf.stack([tf.shape(texts, out_type=tf.int64)[0], width]))
+    return tf.RaggedTensor.from_tensor(dense, lengths=tf.maximum(ids.row_lengths(), 1))
+
+
+def _dense_rows(ids, labels):
+    # padded_batch takes dense elements only: unbatch rows with their lengths.
+    return ids.to_tensor(), ids.row_lengths(), labels
+
+
+def bucket_boundaries(max_length, first=16):
+    """Powers of two up to max_length: padding waste stays under half per batch."""
+    bounds, b = [], first
+    while b < max_length:
+        bounds.append(b)
+        b *= 2
+    return bounds
+
+
+def make_dataset(texts, labels, vectorizer, *, batch_size, max_length, shuffle, seed):
+    """tf.data of bucketed (ids [B, T], labels [B]) batches; vectorised once and cached."""
+    ds = tf.data.Dataset.from_tensor_slices((tf.constant(texts, tf.string), tf.constant(labels, tf.float32)))
+    ds = ds.batch(1024).map(lambda t, y: _dense_rows(token_ids(vectorizer, t, max_length), y),
+                            num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.unbatch().map(lambda ids, length, y: (ids[:length], y)).cache()
+    if shuffle:
+        ds = ds.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
+    bounds = bucket_boundaries(max_length)
+    ds = ds.bucket_by_sequence_length(
+        lambda ids, _: tf.shape(ids)[0],
+        bucket_boundaries=bounds,
+        bucket_batch_sizes=[batch_size] * (len(bounds) + 1),
+        drop_remainder=False,
+    )
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,186 @@
+"""apps.sentiment end to end on a tiny made-up dataset."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+import apps
+from apps.sentiment.cli import cli
+from tests.fixtures import sentiment_rows, write_jsonl
+from tests.isolated import run_isolated
+
+pytestmark = pytest.mark.tf_only
+SMALL = ["--units", "8", "--embedding-dim", "8", "--max-tokens", "200", "--batch-size", "16", "--seed", "1"]
+
+
+def invoke(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sentiment")
+    train = write_jsonl(base / "train.jsonl.gz", sentiment_rows(240, seed=0), compress=True)
+    valid = write_jsonl(base / "valid.jsonl", sentiment_rows(60, seed=1))
+    run_dir = base / "run"
+    result = invoke("train", "--run-dir", run_dir, "--train-file", train, "--valid-file", valid,
+                    "--epochs", 4, "--patience", 10, "--learning-rate", 0.02, *SMALL)
+    assert result.exit_code == 0, result.output
+    return base, run_dir, valid
+
+
+def test_run_directory_holds_everything(trained):
+    _, run_dir, _ = trained
+    for name in ("config.json", "model.keras", "checkpoints/best.keras", "vocabulary/tokens.txt", "metrics.csv"):
+        assert (run_dir / name).exists(), name
+    assert any((run_dir / "logs").rglob("events.out.tfevents*"))
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["app"] == "sentiment" and config["options"]["units"] == 8
+    rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
+    assert {"val_accuracy", "val_loss", "elapsed_seconds"} <= set(rows[0])
+
+
+def test_evaluate_prints_and_writes_all_metrics(trained):
+    _, run_dir, valid = trained
+    result = invoke("evaluate", "--run-dir", run_dir, "--test-file", valid)
+    assert result.exit_code == 0, result.output
+    for word in ("accuracy", "precision", "recall", "f1", "roc_auc", "confusion matrix"):
+        assert word in result.output
+    metrics = json.loads((run_dir / "evaluation.json").read_text())
+    assert metrics["examples"] == 60
+    matrix = metrics["confusion_matrix"]["rows_true_columns_predicted"]
+    assert sum(map(sum, matrix)) == 60
+    assert metrics["accuracy"] == pytest.approx((matrix[0][0] + matrix[1][1]) / 60)
+    assert metrics["accuracy"] >= 0.9, metrics  # the tiny task is easy: the model must have learnt it
+
+
+def test_predict_from_run_and_stdin(trained):
+    _, run_dir, _ = trained
+    result = CliRunner().invoke(cli, ["predict", "--run-dir", str(run_dir), "--input-file", "-",
+                                      "great wonderful film"], input="worst movie ever , bad\n")
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("positive\t") and lines[1].startswith("negative\t"), lines
+
+
+def test_export_is_versioned_atomic_and_served_without_our_code(trained):
+    base, run_dir, _ = trained
+    export_base = base / "saved_models"
+    first = invoke("export", "--run-dir", run_dir, "--export-base", export_base)
+    second = invoke("export", "--run-dir", run_dir, "--export-base", export_base)
+    assert first.exit_code == second.exit_code == 0, first.output + second.output
+    assert first.output.strip().splitlines()[-1] == str(export_base / "sentiment" / "1")
+    assert second.output.strip().splitlines()[-1] == str(export_base / "sentiment" / "2")
+    assert sorted(p.name for p in (export_base / "sentiment").iterdir()) == ["1", "2"]
+    again = invoke("export", "--run-dir", run_dir, "--export-base", export_base, "--version", 1)
+    assert again.exit_code != 0 and "never overwritten" in again.output
+    config = (export_base / "models.config").read_text()
+    assert 'name: "sentiment"' in config and 'base_path: "/models/sentiment"' in config
+
+    texts = ["great wonderful film", "worst movie ever , bad", "", "   ", "très bien ! 映画 👍",
+             "x" * 100_000, "<b>html</b>"]
+    served = run_isolated(
+        f"""
+        import json, numpy as np, tensorflow as tf
+        serve = tf.saved_model.load("saved_models/sentiment/2").signatures["serving_default"]
+        texts = {texts!r}
+        raw = [t.encode("utf-8") for t in texts] + [b"\\xff\\xfe invalid \\xc3"]
+        out = serve(texts=tf.constant(raw))
+        print(json.dumps({{k: (v.numpy().tolist() if v.dtype != tf.string else
+                              [s.decode() for s in v.numpy()]) for k, v in out.items()}}))
+        """,
+        cwd=base,
+    )
+    assert len(served["probability"]) == len(served["label"]) == len(texts) + 1
+    assert all(0.0 <= p <= 1.0 for p in served["probability"])
+    assert set(served["label"]) <= {"negative", "positive"}
+    assert served["label"][:2] == ["positive", "negative"]
+    # The exported graph gives what the run directory gives.
+    local = invoke("predict", "--run-dir", run_dir, texts[0])
+    from_export = invoke("predict", "--model", export_base / "sentiment" / "2", texts[0])
+    assert local.output.split("\t")[:2] == from_export.output.split("\t")[:2]
+    assert local.output.split("\t")[1] == f"{served['probability'][0]:.4f}"
+
+    show = subprocess.run(["saved_model_cli", "show", "--all", "--dir", str(export_base / "sentiment" / "2")],
+                          capture_output=True, text=True, timeout=120)
+    assert show.returncode == 0, show.stderr[-2000:]
+    assert "signature_def['serving_default']" in show.stdout
+    assert "DT_STRING" in show.stdout and "probability" in show.stdout and "label" in show.stdout
+
+
+def test_user_errors_are_one_line_and_leave_nothing(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok", "label": 1}\n{"text": "x", "label": 0\n')
+    cases = [
+        (["--train-file", bad], "bad.jsonl:2: not valid JSON"),
+        (["--train-file", tmp_path / "missing.jsonl"], "missing.jsonl: no such file"),
+        (["--train-file", bad, "--epochs", "zero"], "Invalid value for '--epochs'"),
+        (["--train-file", bad, "--cell", "transformer"], "Invalid value for '--cell'"),
+    ]
+    for args, message in cases:
+        run_dir = tmp_path / "run"
+        proc = subprocess.run([sys.executable, "-m", "apps.sentiment", "train", "--run-dir", str(run_dir),
+                               *map(str, args)], cwd=apps.PROJECT_ROOT, capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        assert proc.returncode != 0
+        lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
+        assert lines[-1].startswith("Error:") and message in lines[-1], proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert not run_dir.exists()
+
+
+def test_offline_tfds_fails_fast_with_a_hint(tmp_path, monkeypatch):
+    import datasets.tfds_loader as loader
+
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    monkeypatch.setattr(loader, "_reachable", lambda url, timeout=5.0: False)
+    result = invoke("train", "--run-dir", tmp_path / "run", "--dataset", "imdb_reviews")
+    assert result.exit_code != 0
+    assert "tfds:imdb_reviews" in result.output and "--train-file" in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_of_another_app_or_other_options_is_refused(trained, tmp_path):
+    _, run_dir, valid = trained
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps({"app": "ner", "format": 1, "options": {}}))
+    result = invoke("evaluate", "--run-dir", other, "--test-file", valid)
+    assert result.exit_code != 0 and "'ner' app, not 'sentiment'" in result.output
+    result = invoke("train", "--run-dir", run_dir, "--train-file", valid, "--units", 16)
+    assert result.exit_code != 0 and "other options" in result.output
+
+
+def test_killed_training_resumes_from_last_completed_epoch(tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", sentiment_rows(600, seed=0))
+    run_dir = tmp_path / "run"
+    cmd = [sys.executable, "-m", "apps.sentiment", "train", "--run-dir", str(run_dir), "--train-file", train,
+           "--epochs", "3", "--seed", "3", "--units", "8", "--embedding-dim", "8",
+           "--max-tokens", "200", "--batch-size", "4"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen(cmd, cwd=apps.PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    metrics = run_dir / "metrics.csv"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if metrics.exists() and len(metrics.read_text().strip().splitlines()) >= 2:  # header + epoch 0
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "training ended before it could be killed; make the test's run longer"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run_dir / "model.keras").exists()
+    done = subprocess.run(cmd, cwd=apps.PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    epochs = [int(r["epoch"]) for r in csv.DictReader(open(metrics))]
+    assert epochs == [0, 1, 2], epochs  # continued after epoch 0; none repeated, none lost
+    assert (run_dir / "model.keras").exists()
