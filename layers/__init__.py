@@ -2,8 +2,9 @@
 
 from .attention import BahdanauAttention, LuongAttention
 from .cells import GRUCell, LSTMCell, MyRNNCell
+from .crf import CRF, CRFLoss
 from .pooling import MaskedMaxMeanPooling
 
 CELLS = {"rnn": MyRNNCell, "gru": GRUCell, "lstm": LSTMCell}
 
-__all__ = ["MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "MaskedMaxMeanPooling", "CELLS"]
+__all__ = ["MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "MaskedMaxMeanPooling", "CRF", "CRFLoss", "CELLS"]

@@ -1,0 +1,142 @@
+"""Linear-chain conditional random field over per-step tag scores.
+
+Shapes, with B the batch, T steps, K tags:
+
+    emissions [B, T, K] float   scores of each tag at each step (from a Dense layer)
+    tags      [B, T]    int     gold tags
+    mask      [B, T]    bool    True at real steps; real steps come first in each row
+
+`CRF` is the model's last layer: in `call` it passes the emissions through (so
+the model's output is the emissions), and it owns the transition, start and end
+scores used by `log_likelihood` (training, through `CRFLoss`) and `decode`
+(Viterbi). Sequences of length 0 are allowed and give an empty path.
+"""
+
+import keras
+from keras import ops
+
+from .cells import PACKAGE
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class CRF(keras.layers.Layer):
+    def __init__(self, num_tags, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(num_tags, int) or num_tags < 1:
+            raise ValueError(f"`num_tags` must be a positive integer, got {num_tags!r}.")
+        self.num_tags = num_tags
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if input_shape[-1] != self.num_tags:
+            raise ValueError(f"emissions have {input_shape[-1]} scores per step, expected {self.num_tags}")
+        init = keras.initializers.RandomUniform(-0.1, 0.1)
+        self.transitions = self.add_weight(shape=(self.num_tags, self.num_tags), name="transitions",
+                                           initializer=init)
+        self.start_scores = self.add_weight(shape=(self.num_tags,), name="start_scores", initializer=init)
+        self.end_scores = self.add_weight(shape=(self.num_tags,), name="end_scores", initializer=init)
+
+    def call(self, emissions, mask=None):
+        return emissions
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def _mask(self, emissions, mask):
+        if mask is None:
+            return ops.ones(ops.shape(emissions)[:2], dtype="bool")
+        return ops.cast(mask, "bool")
+
+    def log_likelihood(self, emissions, tags, mask=None):
+        """log p(tags | emissions) per sequence: [B]."""
+        mask = self._mask(emissions, mask)
+        emissions = ops.cast(emissions, "float32")
+        tags = ops.cast(tags, "int32")
+        maskf = ops.cast(mask, "float32")
+        lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
+        any_step = ops.cast(lengths > 0, "float32")
+
+        # Score of the gold path.
+        onehot = ops.one_hot(tags, self.num_tags)  # [B, T, K]
+        emitted = ops.sum(ops.sum(emissions * onehot, axis=-1) * maskf, axis=1)
+        start = ops.sum(onehot[:, 0] * self.start_scores, axis=-1) * any_step
+        pair = ops.einsum("bti,ij,btj->bt", onehot[:, :-1], self.transitions, onehot[:, 1:])
+        transitions = ops.sum(pair * maskf[:, 1:], axis=1)
+        last = ops.take_along_axis(tags, ops.expand_dims(ops.maximum(lengths - 1, 0), 1), axis=1)[:, 0]
+        end = ops.sum(ops.one_hot(last, self.num_tags) * self.end_scores, axis=-1) * any_step
+        gold = emitted + start + transitions + end
+
+        # log Z by the forward algorithm; padded steps carry alpha unchanged.
+        alpha0 = self.start_scores + emissions[:, 0]
+
+        def step(alpha, inputs):
+            emission, step_mask = inputs
+            scores = ops.expand_dims(alpha, 2) + self.transitions  # [B, K, K]
+            new = ops.logsumexp(scores, axis=1) + emission
+            alpha = ops.where(ops.expand_dims(step_mask, 1), new, alpha)
+            return alpha, alpha
+
+        rest_e = ops.transpose(emissions[:, 1:], (1, 0, 2))
+        rest_m = ops.transpose(mask[:, 1:], (1, 0))
+        alpha, _ = ops.scan(step, alpha0, (rest_e, rest_m))
+        log_z = ops.logsumexp(alpha + self.end_scores, axis=1) * any_step
+        return gold - log_z
+
+    def decode(self, emissions, mask=None):
+        """The most likely tags by Viterbi: [B, T] int32, 0 at padded steps."""
+        mask = self._mask(emissions, mask)
+        emissions = ops.cast(emissions, "float32")
+        k = self.num_tags
+        identity = ops.broadcast_to(ops.arange(k, dtype="int32"), ops.shape(emissions[:, 0]))
+        delta0 = self.start_scores + emissions[:, 0]
+
+        def forward(delta, inputs):
+            emission, step_mask = inputs
+            scores = ops.expand_dims(delta, 2) + self.transitions  # [B, from, to]
+            best_prev = ops.cast(ops.argmax(scores, axis=1), "int32")
+            new = ops.max(scores, axis=1) + emission
+            keep = ops.expand_dims(step_mask, 1)
+            # A padded step keeps delta and points each tag back to itself.
+            # (Sent out as float: TensorFlow's scan gives outputs the carry's dtype.)
+            pointers = ops.where(keep, best_prev, identity)
+            return ops.where(keep, new, delta), ops.cast(pointers, delta.dtype)
+
+        rest_e = ops.transpose(emissions[:, 1:], (1, 0, 2))
+        rest_m = ops.transpose(mask[:, 1:], (1, 0))
+        delta, backpointers = ops.scan(forward, delta0, (rest_e, rest_m))  # bp [T-1, B, K]
+        backpointers = ops.cast(backpointers, "int32")
+        best_last = ops.cast(ops.argmax(delta + self.end_scores, axis=1), "int32")
+
+        def backward(tag, pointers):
+            previous = ops.take_along_axis(pointers, ops.expand_dims(tag, 1), axis=1)[:, 0]
+            return previous, tag
+
+        first, later = ops.scan(backward, best_last, backpointers, reverse=True)  # later [T-1, B]
+        path = ops.concatenate([ops.expand_dims(first, 1), ops.transpose(later, (1, 0))], axis=1)
+        return ops.where(mask, path, ops.zeros_like(path))
+
+    def get_config(self):
+        return {**super().get_config(), "num_tags": self.num_tags}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class CRFLoss(keras.losses.Loss):
+    """Mean negative log-likelihood of the gold tags; y_true uses -1 for padding.
+
+    Give it the model's CRF layer: the loss reads its transition scores, so they
+    are trained along with the rest of the model.
+    """
+
+    def __init__(self, crf=None, name="crf_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.crf = crf
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "int32")
+        mask = y_true >= 0
+        nll = -self.crf.log_likelihood(y_pred, ops.maximum(y_true, 0), mask)
+        lengths = ops.maximum(ops.sum(ops.cast(mask, "float32"), axis=1), 1.0)
+        return nll / lengths  # per token, so the scale does not grow with length
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}

@@ -1,0 +1,96 @@
+"""The CRF against brute-force enumeration of every tag path."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import keras
+
+from layers.crf import CRF, CRFLoss
+
+K, T = 3, 4
+
+
+def make_crf(seed=0):
+    crf = CRF(K)
+    crf.build((None, None, K))
+    rng = np.random.default_rng(seed)
+    crf.set_weights([rng.normal(size=w.shape).astype("float32") for w in crf.get_weights()])
+    return crf
+
+
+def path_score(crf, emissions, path):
+    trans, start, end = (np.asarray(w) for w in (crf.transitions, crf.start_scores, crf.end_scores))
+    score = start[path[0]] + end[path[-1]] + sum(emissions[t, tag] for t, tag in enumerate(path))
+    return score + sum(trans[a, b] for a, b in zip(path, path[1:]))
+
+
+def brute_force(crf, emissions, length):
+    paths = list(itertools.product(range(K), repeat=length))
+    scores = np.array([path_score(crf, emissions[:length], p) for p in paths])
+    log_z = np.logaddexp.reduce(scores)
+    return paths, scores, log_z
+
+
+@pytest.fixture
+def batch():
+    rng = np.random.default_rng(1)
+    emissions = rng.normal(size=(3, T, K)).astype("float32")
+    lengths = [4, 2, 1]
+    mask = np.arange(T)[None, :] < np.array(lengths)[:, None]
+    tags = rng.integers(0, K, size=(3, T))
+    return emissions, mask, tags, lengths
+
+
+def test_log_likelihood_matches_enumeration(batch):
+    emissions, mask, tags, lengths = batch
+    crf = make_crf()
+    ll = np.asarray(crf.log_likelihood(emissions, tags, mask))
+    for b, length in enumerate(lengths):
+        _, _, log_z = brute_force(crf, emissions[b], length)
+        expected = path_score(crf, emissions[b], list(tags[b, :length])) - log_z
+        np.testing.assert_allclose(ll[b], expected, atol=1e-4)
+
+
+def test_viterbi_finds_the_best_path(batch):
+    emissions, mask, _, lengths = batch
+    crf = make_crf()
+    decoded = np.asarray(crf.decode(emissions, mask))
+    for b, length in enumerate(lengths):
+        paths, scores, _ = brute_force(crf, emissions[b], length)
+        assert tuple(decoded[b, :length]) == paths[int(np.argmax(scores))]
+        assert (decoded[b, length:] == 0).all()
+
+
+def test_padding_values_do_not_matter(batch):
+    emissions, mask, tags, _ = batch
+    crf = make_crf()
+    noisy = emissions.copy()
+    noisy[~mask] = 50.0
+    np.testing.assert_allclose(np.asarray(crf.log_likelihood(noisy, tags, mask)),
+                               np.asarray(crf.log_likelihood(emissions, tags, mask)), atol=1e-5)
+    np.testing.assert_array_equal(np.asarray(crf.decode(noisy, mask)), np.asarray(crf.decode(emissions, mask)))
+
+
+def test_training_learns_a_transition_rule():
+    # Tag 2 may only follow tag 1; emissions alone cannot tell 1 from 2.
+    rng = np.random.default_rng(0)
+    n, steps = 256, 6
+    x = rng.integers(0, 2, size=(n, steps))
+    y = np.where(x == 0, 0, 1)
+    y[:, 1:] = np.where((x[:, 1:] == 1) & (x[:, :-1] == 1), 2, y[:, 1:])  # a 1 after a 1 is tag 2
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((steps,), dtype="int32")
+    emissions = keras.layers.Dense(K)(keras.layers.Embedding(2, 4)(inputs))
+    crf = CRF(K)
+    model = keras.Model(inputs, crf(emissions))
+    model.compile(keras.optimizers.Adam(0.05), loss=CRFLoss(crf))
+    model.fit(x, y, epochs=30, batch_size=32, verbose=0)
+    decoded = np.asarray(crf.decode(model.predict(x, verbose=0)))
+    assert (decoded == y).mean() > 0.98
+
+
+def test_config_round_trip():
+    crf = CRF(5, name="crf")
+    assert CRF.from_config(crf.get_config()).get_config() == crf.get_config()
