@@ -4,7 +4,8 @@ from .attention import BahdanauAttention, LuongAttention
 from .cells import GRUCell, LSTMCell, MyRNNCell
 from .crf import CRF, CRFLoss
 from .pooling import MaskedMaxMeanPooling
+from .token_features import CharCNN, TokenDropout
 
 CELLS = {"rnn": MyRNNCell, "gru": GRUCell, "lstm": LSTMCell}
 
-__all__ = ["MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "MaskedMaxMeanPooling", "CRF", "CRFLoss", "CELLS"]
+__all__ = ["MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "MaskedMaxMeanPooling", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]

@@ -37,15 +37,27 @@ class CRF(keras.layers.Layer):
         self.end_scores = self.add_weight(shape=(self.num_tags,), name="end_scores", initializer=init)
 
     def call(self, emissions, mask=None):
-        return emissions
+        # A new tensor: the input object carries the previous layer's mask.
+        return ops.copy(emissions)
 
     def compute_mask(self, inputs, mask=None):
-        return mask
+        # No mask on the output: Keras would multiply the per-sequence loss
+        # [B] by a [B, T] mask. CRFLoss and decode handle padding themselves.
+        return None
 
     def _mask(self, emissions, mask):
         if mask is None:
             return ops.ones(ops.shape(emissions)[:2], dtype="bool")
         return ops.cast(mask, "bool")
+
+    def _steps_after_first(self, emissions, mask):
+        """Time-major [T-1, B, K+1]: emissions with the mask as a last channel.
+
+        One scanned tensor, not two: Keras' TensorFlow scan fails on several
+        inputs whose time length is unknown when the graph is traced.
+        """
+        joined = ops.concatenate([emissions, ops.expand_dims(ops.cast(mask, emissions.dtype), -1)], axis=-1)
+        return ops.transpose(joined[:, 1:], (1, 0, 2))
 
     def log_likelihood(self, emissions, tags, mask=None):
         """log p(tags | emissions) per sequence: [B]."""
@@ -70,15 +82,13 @@ class CRF(keras.layers.Layer):
         alpha0 = self.start_scores + emissions[:, 0]
 
         def step(alpha, inputs):
-            emission, step_mask = inputs
+            emission, step_mask = inputs[:, :-1], inputs[:, -1] > 0
             scores = ops.expand_dims(alpha, 2) + self.transitions  # [B, K, K]
             new = ops.logsumexp(scores, axis=1) + emission
             alpha = ops.where(ops.expand_dims(step_mask, 1), new, alpha)
             return alpha, alpha
 
-        rest_e = ops.transpose(emissions[:, 1:], (1, 0, 2))
-        rest_m = ops.transpose(mask[:, 1:], (1, 0))
-        alpha, _ = ops.scan(step, alpha0, (rest_e, rest_m))
+        alpha, _ = ops.scan(step, alpha0, self._steps_after_first(emissions, mask))
         log_z = ops.logsumexp(alpha + self.end_scores, axis=1) * any_step
         return gold - log_z
 
@@ -91,7 +101,7 @@ class CRF(keras.layers.Layer):
         delta0 = self.start_scores + emissions[:, 0]
 
         def forward(delta, inputs):
-            emission, step_mask = inputs
+            emission, step_mask = inputs[:, :-1], inputs[:, -1] > 0
             scores = ops.expand_dims(delta, 2) + self.transitions  # [B, from, to]
             best_prev = ops.cast(ops.argmax(scores, axis=1), "int32")
             new = ops.max(scores, axis=1) + emission
@@ -101,9 +111,7 @@ class CRF(keras.layers.Layer):
             pointers = ops.where(keep, best_prev, identity)
             return ops.where(keep, new, delta), ops.cast(pointers, delta.dtype)
 
-        rest_e = ops.transpose(emissions[:, 1:], (1, 0, 2))
-        rest_m = ops.transpose(mask[:, 1:], (1, 0))
-        delta, backpointers = ops.scan(forward, delta0, (rest_e, rest_m))  # bp [T-1, B, K]
+        delta, backpointers = ops.scan(forward, delta0, self._steps_after_first(emissions, mask))  # [T-1, B, K]
         backpointers = ops.cast(backpointers, "int32")
         best_last = ops.cast(ops.argmax(delta + self.end_scores, axis=1), "int32")
 

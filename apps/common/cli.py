@@ -89,3 +89,38 @@ def print_table(rows, headers):
     click.echo("  ".join("-" * w for w in widths))
     for row in rows:
         click.echo(line.format(*row))
+
+
+def read_inputs(texts, input_file):
+    """TEXT arguments plus the lines of --input-file (- for stdin); at least one."""
+    texts = list(texts)
+    if input_file:
+        stream = sys.stdin if input_file == "-" else open(input_file, encoding="utf-8", errors="replace")
+        with stream:
+            texts += [line.rstrip("\r\n") for line in stream if line.strip()]
+    if not texts:
+        raise UserError("nothing to predict: give TEXT arguments, --input-file F, or --input-file - for stdin")
+    return texts
+
+
+def load_signature(saved_model, name="serving_default"):
+    """A signature of an exported SavedModel, or a UserError naming the directory."""
+    import tensorflow as tf
+
+    try:
+        return tf.saved_model.load(saved_model).signatures[name]
+    except (OSError, KeyError, ValueError) as err:
+        raise UserError(f"{saved_model}: not a SavedModel with signature {name!r} ({err})") from None
+
+
+def predict_options(func):
+    func = click.option("--input-file", help="One text per line; - reads standard input.")(func)
+    func = click.option("--model", "saved_model", type=click.Path(file_okay=False),
+                        help="An exported SavedModel instead of a run directory.")(func)
+    func = click.option("--run-dir", type=click.Path(file_okay=False), help="A trained run.")(func)
+    return click.argument("texts", nargs=-1)(func)
+
+
+def one_source(run_dir, saved_model):
+    if bool(run_dir) == bool(saved_model):
+        raise UserError("give exactly one of --run-dir and --model")

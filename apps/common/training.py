@@ -57,17 +57,20 @@ def _last_value(metrics_csv, column):
 
 
 def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_loss", mode="min",
-        patience=3, verbose="auto"):
+        patience=3, verbose="auto", extra_callbacks=()):
     """Train with checkpoints, early stopping and resume; leave the best model in run_dir.
 
     Running the same command again after an interruption continues from the
     last completed epoch (BackupAndRestore). `model.keras` is written only at
-    the end, from the best epoch's checkpoint.
+    the end, from the best epoch's checkpoint. `extra_callbacks` run before the
+    checkpoint, early stopping and CSV callbacks, so metrics they add to the
+    epoch's logs (a validation F1, say) can be monitored and are logged.
     """
     best = _best_so_far(run_dir.metrics_csv, monitor, mode)
     run_dir.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
     callbacks = [
         ElapsedTime(_last_value(run_dir.metrics_csv, "elapsed_seconds")),
+        *extra_callbacks,
         # Kept after the end, so that the same command with more --epochs continues.
         keras.callbacks.BackupAndRestore(str(run_dir.backup_dir), save_freq="epoch", delete_checkpoint=False),
         keras.callbacks.ModelCheckpoint(

@@ -1,7 +1,6 @@
 """python -m apps.sentiment train|evaluate|predict|export"""
 
 import json
-import sys
 
 import click
 
@@ -128,33 +127,16 @@ def evaluate(run_dir, test_file, dataset, split, batch_size):
     click.echo(f"\nwritten to {path}")
 
 
-def _read_texts(texts, input_file):
-    if input_file:
-        stream = sys.stdin if input_file == "-" else open(input_file, encoding="utf-8", errors="replace")
-        with stream:
-            texts = list(texts) + [line.rstrip("\r\n") for line in stream if line.strip()]
-    if not texts:
-        raise UserError("no text to classify: give TEXT arguments, --input-file F, or --input-file - for stdin")
-    return list(texts)
-
-
 @cli.command()
-@click.argument("texts", nargs=-1)
-@click.option("--run-dir", type=click.Path(file_okay=False), help="A trained run.")
-@click.option("--model", "saved_model", type=click.Path(file_okay=False), help="An exported SavedModel instead.")
-@click.option("--input-file", help="One text per line; - reads standard input.")
+@common.predict_options
 def predict(texts, run_dir, saved_model, input_file):
     """Print label, probability and text for each TEXT."""
     import tensorflow as tf
 
-    if bool(run_dir) == bool(saved_model):
-        raise UserError("give exactly one of --run-dir and --model")
-    texts = _read_texts(texts, input_file)
+    common.one_source(run_dir, saved_model)
+    texts = common.read_inputs(texts, input_file)
     if saved_model:
-        try:
-            serve = tf.saved_model.load(saved_model).signatures["serving_default"]
-        except (OSError, KeyError, ValueError) as err:
-            raise UserError(f"{saved_model}: not a SavedModel with serving_default ({err})") from None
+        serve = common.load_signature(saved_model)
     else:
         from .serving import make_serve_fn
 

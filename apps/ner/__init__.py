@@ -1,0 +1,1 @@
+"""Named-entity recognition: many-to-many tagging of tokens."""

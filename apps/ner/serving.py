@@ -1,0 +1,59 @@
+"""Sentences or tokens in, tokens and tags out: what predict uses and export writes."""
+
+import keras
+import tensorflow as tf
+
+from datasets.conll import encode_tokens, tokenize_text
+
+from .model import decode
+
+
+def _at_least_one_step(words, chars):
+    # A batch of empty sentences would be zero steps wide; the RNN needs one.
+    pad_t = tf.maximum(1 - tf.shape(words)[1], 0)
+    pad_c = tf.maximum(1 - tf.shape(chars)[2], 0)
+    return tf.pad(words, [[0, 0], [0, pad_t]]), tf.pad(chars, [[0, 0], [0, pad_t], [0, pad_c]])
+
+
+def make_taggers(model, word_lookup, char_lookup, tag_names, max_chars):
+    """(tag_sentences, tag_tokens) tf.functions.
+
+    tag_sentences: sentences [None] tf.string
+    tag_tokens:    tokens [None, None] tf.string, "" after each sentence's end
+    both return {"tokens": [None, None] string, "tags": [None, None] string
+    ("" at padding), "length": [None] int32}.
+    """
+    names = tf.constant(tag_names)
+
+    def tag_ragged(tokens):
+        words, chars = encode_tokens(tokens, word_lookup, char_lookup, max_chars)
+        words, chars = _at_least_one_step(words, chars)
+        scores = model({"words": words, "chars": chars}, training=False)
+        ids = decode(model, scores, words)
+        padded_tokens = tokens.to_tensor("")
+        width = tf.shape(padded_tokens)[1]
+        tags = tf.where(words > 0, tf.gather(names, ids), "")[:, :width]
+        return {"tokens": padded_tokens, "tags": tags, "length": tf.cast(tokens.row_lengths(), tf.int32)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])
+    def tag_sentences(sentences):
+        return tag_ragged(tokenize_text(sentences))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="tokens")])
+    def tag_tokens(tokens):
+        lengths = tf.reduce_sum(tf.cast(tf.strings.length(tokens) > 0, tf.int64), axis=1)
+        return tag_ragged(tf.RaggedTensor.from_tensor(tokens, lengths=lengths))
+
+    return tag_sentences, tag_tokens
+
+
+def write_saved_model(path, model, word_lookup, char_lookup, tag_names, max_chars):
+    """serving_default takes raw sentences; tag_tokens takes pre-tokenised input."""
+    tag_sentences, tag_tokens = make_taggers(model, word_lookup, char_lookup, tag_names, max_chars)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.track(word_lookup)
+    archive.track(char_lookup)
+    archive.add_endpoint("serving_default", tag_sentences)
+    archive.add_endpoint("tag_tokens", tag_tokens)
+    archive.write_out(path, verbose=False)

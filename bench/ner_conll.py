@@ -1,0 +1,73 @@
+"""NER validation entity F1 (conlleval) on CoNLL-2003 eng.testa, with an ablation.
+
+    python bench/ner_conll.py [--configs full,softmax,no_chars,gru,rnn] [--data-dir ../shared/data]
+                              [--dataset conll2003|wnut17] [-- extra train options]
+
+Trains each configuration with `python -m apps.ner train` and writes
+bench/results/ner_<dataset>.md. Reruns continue interrupted runs.
+"""
+
+import argparse
+import csv
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+CONFIGS = {
+    "full": [],                                   # LSTM, char CNN, CRF
+    "softmax": ["--output", "softmax"],
+    "no_chars": ["--no-char-features"],
+    "gru": ["--cell", "gru"],
+    "rnn": ["--cell", "rnn"],
+}
+FILES = {
+    "conll2003": ("conll2003/train.txt", "conll2003/valid.txt"),
+    "wnut17": ("wnut17/train.conll", "wnut17/dev.conll"),
+}
+
+
+def summarise(metrics_csv):
+    rows = list(csv.DictReader(open(metrics_csv)))
+    best = max(rows, key=lambda r: float(r["val_f1"]))
+    return {"f1": float(best["val_f1"]), "epoch": int(best["epoch"]) + 1, "epochs_run": len(rows),
+            "minutes": float(rows[-1]["elapsed_seconds"]) / 60}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--configs", default="full")
+    parser.add_argument("--dataset", default="conll2003", choices=sorted(FILES))
+    parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--runs", default=str(ROOT / "bench" / "runs"))
+    parser.add_argument("extra", nargs="*")
+    args = parser.parse_args()
+    train, valid = (os.path.join(args.data_dir, f) for f in FILES[args.dataset])
+    results = {}
+    for name in args.configs.split(","):
+        run_dir = pathlib.Path(args.runs) / f"ner-{args.dataset}-{name}"
+        cmd = [sys.executable, "-m", "apps.ner", "train", "--run-dir", str(run_dir), "--train-file", train,
+               "--valid-file", valid, *CONFIGS[name], *args.extra]
+        print("$", " ".join(cmd), flush=True)
+        subprocess.run(cmd, cwd=ROOT, check=True)
+        results[name] = summarise(run_dir / "metrics.csv")
+        print(name, results[name], flush=True)
+    lines = [
+        f"# NER, {args.dataset} validation entity F1 (conlleval), no pretrained embeddings\n",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores; extra options: {' '.join(args.extra) or 'none'}\n",
+        "| configuration | options | best val F1 | at epoch | epochs run | training time |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, r in results.items():
+        lines.append(f"| {name} | {' '.join(CONFIGS[name]) or 'defaults (LSTM, char CNN, CRF)'} | "
+                     f"{100 * r['f1']:.2f} | {r['epoch']} | {r['epochs_run']} | {r['minutes']:.1f} min |")
+    out = ROOT / "bench" / "results" / f"ner_{args.dataset}.md"
+    out.write_text("\n".join(lines) + "\n")
+    print(out.read_text())
+
+
+if __name__ == "__main__":
+    main()

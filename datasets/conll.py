@@ -1,0 +1,163 @@
+"""CoNLL column files for sequence tagging, tag schemes, and tf.data batches.
+
+A batch is ({"words": [B, T] int64, "chars": [B, T, C] int64}, tags [B, T] int32)
+with 0 the padding id of words and chars, and -1 the padding tag.
+"""
+
+import re
+
+from .errors import DataError
+from .files import read_lines
+
+TAG_RE = re.compile(r"^(?:O|[BI]-[^\s]+)$")
+DOCSTART = "-DOCSTART-"
+
+
+def read_conll(path, tag_column=-1, token_prefix=""):
+    """Sentences of a CoNLL file: a list of (tokens, tags, line of the first token).
+
+    Token in the first column, tag in `tag_column` (default: the last).
+    `-DOCSTART-` lines and blank or whitespace-only lines separate sentences.
+    Every token line must have as many columns as the file's first one, and
+    every tag must be O, B-TYPE or I-TYPE.
+    """
+    sentences, tokens, tags = [], [], []
+    width = None
+    start = None
+    for number, line in read_lines(path):
+        if not line.strip():
+            if tokens:
+                sentences.append((tokens, tags, start))
+                tokens, tags = [], []
+            continue
+        fields = line.split("\t") if "\t" in line else line.split()
+        fields = [f for f in fields if f != ""] if "\t" not in line else [f.strip() for f in fields]
+        if fields[0] == DOCSTART:
+            continue
+        if width is None:
+            width = len(fields)
+            if width < 2:
+                raise DataError(path, "expected at least two columns (token and tag)", number)
+            if not -width <= tag_column < width:
+                raise DataError(path, f"--tag-column {tag_column} does not exist: lines have {width} columns", number)
+        if len(fields) != width:
+            raise DataError(path, f"expected {width} columns, found {len(fields)}", number)
+        token, tag = fields[0], fields[tag_column]
+        if not TAG_RE.match(tag):
+            raise DataError(path, f"tag {tag!r} is not O, B-TYPE or I-TYPE", number)
+        if token_prefix:
+            if not token.startswith(token_prefix):
+                raise DataError(path, f"token {token!r} lacks the prefix {token_prefix!r}", number)
+            token = token[len(token_prefix):]
+        if not tokens:
+            start = number
+        tokens.append(token)
+        tags.append(tag)
+    if tokens:
+        sentences.append((tokens, tags, start))
+    if not sentences:
+        raise DataError(path, "no sentences in the file")
+    return sentences
+
+
+def to_iob2(tags):
+    """IOB1 (or IOB2) -> IOB2: an I-X that starts an entity becomes B-X."""
+    out = []
+    previous = "O"
+    for tag in tags:
+        if tag.startswith("I-") and (previous == "O" or previous[2:] != tag[2:]):
+            tag = "B-" + tag[2:]
+        out.append(tag)
+        previous = tag
+    return out
+
+
+def is_iob2(sentences):
+    return all(to_iob2(tags) == tags for _, tags, _ in sentences)
+
+
+def tokenize_text(texts):
+    """Raw sentences [N] tf.string -> tokens, ragged [N, (T)] tf.string.
+
+    Used by predict and inside the exported graph. Splits on whitespace and
+    cuts common punctuation off words ("Granger." -> "Granger", "."), like the
+    tokenisation of CoNLL's files. Invalid UTF-8 bytes become U+FFFD.
+    """
+    import tensorflow as tf
+
+    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
+    texts = tf.strings.regex_replace(texts, r"([,;:!?\"()\[\]{}]|\.\s|\.$|'s\b)", r" \1 ")
+    return tf.strings.split(tf.strings.strip(texts))
+
+
+def normalize_words(tokens):
+    """Word-vocabulary form of tokens: lower case, every digit 0 (case is left to the chars)."""
+    import tensorflow as tf
+
+    return tf.strings.regex_replace(tf.strings.lower(tokens, encoding="utf-8"), r"\d", "0")
+
+
+def build_vocabularies(sentences):
+    """(words by frequency, characters by frequency) of training sentences."""
+    import collections
+
+    import numpy as np
+    import tensorflow as tf
+
+    tokens = [t for tokens, _, _ in sentences for t in tokens]
+    words = collections.Counter(
+        w.decode("utf-8") for w in np.asarray(normalize_words(tf.constant(tokens))).tolist()
+    )
+    chars = collections.Counter(c for t in tokens for c in t)
+    by_frequency = lambda counter: [k for k, _ in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]  # noqa
+    return by_frequency(words), by_frequency(chars)
+
+
+def make_lookups(words, chars):
+    """StringLookups: id 0 is padding (""), 1 out-of-vocabulary."""
+    import keras
+
+    def lookup(vocabulary):
+        layer = keras.layers.StringLookup(vocabulary=[v for v in vocabulary if v], mask_token="",
+                                          num_oov_indices=1)
+        layer.build((None,))
+        return layer
+
+    return lookup(words), lookup(chars)
+
+
+def encode_tokens(tokens, word_lookup, char_lookup, max_chars):
+    """Ragged tokens [B, (T)] tf.string -> (words [B, T] int64, chars [B, T, C] int64), 0 padded."""
+    import tensorflow as tf
+
+    words = word_lookup(normalize_words(tokens))
+    chars = tf.strings.unicode_split(tokens, "UTF-8", errors="replace")[:, :, :max_chars]
+    char_ids = char_lookup(chars)
+    return words.to_tensor(), char_ids.to_tensor()
+
+
+def make_dataset(sentences, tag_index, word_lookup, char_lookup, *, batch_size, max_chars, shuffle, seed):
+    """Bucketed batches of ({"words", "chars"}, tags [B, T] with -1 padding)."""
+    import tensorflow as tf
+
+    from .text_classification import bucket_boundaries
+
+    tokens = tf.ragged.constant([s[0] for s in sentences], dtype=tf.string)
+    tags = tf.ragged.constant([[tag_index[t] for t in s[1]] for s in sentences], dtype=tf.int32)
+
+    def encode(tokens, tags):
+        words, chars = encode_tokens(tokens, word_lookup, char_lookup, max_chars)
+        return words, chars, tags.to_tensor(-1), tokens.row_lengths()
+
+    ds = tf.data.Dataset.from_tensor_slices((tokens, tags)).batch(512).map(encode).unbatch()
+    ds = ds.map(lambda w, c, t, n: ({"words": w[:n], "chars": c[:n]}, t[:n])).cache()
+    if shuffle:
+        ds = ds.shuffle(len(sentences), seed=seed, reshuffle_each_iteration=True)
+    longest = max(len(s[0]) for s in sentences)
+    bounds = bucket_boundaries(max(longest, 2), first=8)
+    ds = ds.bucket_by_sequence_length(
+        lambda x, t: tf.shape(t)[0], bucket_boundaries=bounds, bucket_batch_sizes=[batch_size] * (len(bounds) + 1),
+        padding_values=({"words": tf.constant(0, tf.int64), "chars": tf.constant(0, tf.int64)},
+                        tf.constant(-1, tf.int32)),
+    )
+    return ds.prefetch(tf.data.AUTOTUNE)
