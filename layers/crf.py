@@ -50,6 +50,19 @@ class CRF(keras.layers.Layer):
             return ops.ones(ops.shape(emissions)[:2], dtype="bool")
         return ops.cast(mask, "bool")
 
+    def _two_steps_at_least(self, emissions, mask, tags=None):
+        """Appends one padded step when T < 2; padding never changes a result.
+
+        With one step the scans would run over nothing, and TensorFlow cannot
+        stack an empty list of unknown shape.
+        """
+        extra = ops.maximum(2 - ops.shape(emissions)[1], 0)
+        emissions = ops.pad(emissions, [[0, 0], [0, extra], [0, 0]])
+        mask = ops.pad(mask, [[0, 0], [0, extra]], constant_values=False)
+        if tags is not None:
+            tags = ops.pad(tags, [[0, 0], [0, extra]])
+        return emissions, mask, tags
+
     def _steps_after_first(self, emissions, mask):
         """Time-major [T-1, B, K+1]: emissions with the mask as a last channel.
 
@@ -62,8 +75,7 @@ class CRF(keras.layers.Layer):
     def log_likelihood(self, emissions, tags, mask=None):
         """log p(tags | emissions) per sequence: [B]."""
         mask = self._mask(emissions, mask)
-        emissions = ops.cast(emissions, "float32")
-        tags = ops.cast(tags, "int32")
+        emissions, mask, tags = self._two_steps_at_least(ops.cast(emissions, "float32"), mask, ops.cast(tags, "int32"))
         maskf = ops.cast(mask, "float32")
         lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
         any_step = ops.cast(lengths > 0, "float32")
@@ -94,8 +106,9 @@ class CRF(keras.layers.Layer):
 
     def decode(self, emissions, mask=None):
         """The most likely tags by Viterbi: [B, T] int32, 0 at padded steps."""
+        steps = ops.shape(emissions)[1]
         mask = self._mask(emissions, mask)
-        emissions = ops.cast(emissions, "float32")
+        emissions, mask, _ = self._two_steps_at_least(ops.cast(emissions, "float32"), mask)
         k = self.num_tags
         identity = ops.broadcast_to(ops.arange(k, dtype="int32"), ops.shape(emissions[:, 0]))
         delta0 = self.start_scores + emissions[:, 0]
@@ -121,7 +134,7 @@ class CRF(keras.layers.Layer):
 
         first, later = ops.scan(backward, best_last, backpointers, reverse=True)  # later [T-1, B]
         path = ops.concatenate([ops.expand_dims(first, 1), ops.transpose(later, (1, 0))], axis=1)
-        return ops.where(mask, path, ops.zeros_like(path))
+        return ops.where(mask, path, ops.zeros_like(path))[:, :steps]
 
     def get_config(self):
         return {**super().get_config(), "num_tags": self.num_tags}

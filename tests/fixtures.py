@@ -24,3 +24,36 @@ def write_jsonl(path, rows, compress=False):
     data = "".join(json.dumps(r) + "\n" for r in rows).encode()
     (gzip.open if compress else open)(path, "wb").write(data)
     return str(path)
+
+
+PEOPLE = ["Harry Potter", "Hermione Granger", "Ron", "Albus Dumbledore", "Minerva"]
+PLACES = ["London", "Paris", "New York", "Hogsmeade", "Berlin"]
+ORGS = ["Gringotts", "Reuters", "the Ministry"]
+
+
+def ner_sentences(n, seed=0):
+    """Made-up tagged sentences in IOB1 (entities start with I-), like CoNLL-2003."""
+    rng = random.Random(seed)
+    sentences = []
+    for _ in range(n):
+        person, place, org = rng.choice(PEOPLE), rng.choice(PLACES), rng.choice(ORGS)
+        pattern = rng.choice([
+            [(person, "PER"), ("lives in", None), (place, "LOC"), (".", None)],
+            [(person, "PER"), ("works for", None), (org, "ORG"), ("in", None), (place, "LOC")],
+            [("In", None), (place, "LOC"), (",", None), (person, "PER"), ("met", None), (org, "ORG")],
+        ])
+        tokens, tags = [], []
+        for words, kind in pattern:
+            for word in words.split():
+                tokens.append(word)
+                tags.append("O" if kind is None or word == "the" else f"I-{kind}")
+        sentences.append((tokens, tags))
+    return sentences
+
+
+def write_conll(path, sentences, docstart=True):
+    lines = ["-DOCSTART- -X- O O", ""] if docstart else []
+    for tokens, tags in sentences:
+        lines += [f"{t} NNP I-NP {g}" for t, g in zip(tokens, tags)] + [""]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)

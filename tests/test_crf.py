@@ -94,3 +94,16 @@ def test_training_learns_a_transition_rule():
 def test_config_round_trip():
     crf = CRF(5, name="crf")
     assert CRF.from_config(crf.get_config()).get_config() == crf.get_config()
+
+
+def test_one_step_and_empty_sequences():
+    crf = make_crf()
+    emissions = np.random.default_rng(3).normal(size=(2, 1, K)).astype("float32")
+    mask = np.array([[True], [False]])
+    decoded = np.asarray(crf.decode(emissions, mask))
+    assert decoded.shape == (2, 1)
+    paths, scores, log_z = brute_force(crf, emissions[0], 1)
+    assert decoded[0, 0] == paths[int(np.argmax(scores))][0] and decoded[1, 0] == 0
+    ll = np.asarray(crf.log_likelihood(emissions, np.array([[1], [0]]), mask))
+    np.testing.assert_allclose(ll[0], path_score(crf, emissions[0], [1]) - log_z, atol=1e-4)
+    assert ll[1] == 0.0

@@ -1,0 +1,148 @@
+"""apps.ner: reader, scheme, and the CLI end to end on made-up sentences."""
+
+import json
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from apps.ner.cli import character_spans, cli
+from datasets.conll import read_conll, to_iob2
+from datasets.errors import DataError
+from tests.fixtures import ner_sentences, write_conll
+from tests.isolated import run_isolated
+
+
+def test_reader_handles_docstart_whitespace_separators_and_prefixes(tmp_path):
+    path = tmp_path / "a.conll"
+    path.write_text("-DOCSTART- -X- O O\n\nen:EU\tB-ORG\nen:rejects\tO\n\t\nen:Peter\tB-PER\n   \n\nen:Blackburn\tB-LOC\n")
+    sentences = read_conll(str(path), token_prefix="en:")
+    assert [(s[0], s[1]) for s in sentences] == [
+        (["EU", "rejects"], ["B-ORG", "O"]), (["Peter"], ["B-PER"]), (["Blackburn"], ["B-LOC"])]
+    assert [s[2] for s in sentences] == [3, 6, 9]
+
+
+@pytest.mark.parametrize("content,message", [
+    ("EU NNP B-ORG\nrejects VBZ Q-LOC\n", "bad.txt:2: tag 'Q-LOC' is not O, B-TYPE or I-TYPE"),
+    ("EU NNP B-ORG\nrejects O\n", "bad.txt:2: expected 3 columns, found 2"),
+    ("-DOCSTART- -X- O O\n\n", "bad.txt: no sentences"),
+    ("EU\n", "bad.txt:1: expected at least two columns"),
+])
+def test_reader_errors_name_file_and_line(tmp_path, content, message):
+    path = tmp_path / "bad.txt"
+    path.write_text(content)
+    with pytest.raises(DataError, match=message):
+        read_conll(str(path))
+
+
+def test_tag_column_option(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("EU B-ORG NNP\n")
+    assert read_conll(str(path), tag_column=1)[0][1] == ["B-ORG"]
+
+
+def test_iob1_to_iob2():
+    assert to_iob2(["I-PER", "I-PER", "O", "I-LOC", "B-LOC", "I-LOC", "I-ORG"]) == \
+        ["B-PER", "I-PER", "O", "B-LOC", "B-LOC", "I-LOC", "B-ORG"]
+    iob2 = ["B-PER", "I-PER", "O", "B-LOC"]
+    assert to_iob2(iob2) == iob2
+
+
+def test_character_spans():
+    text = "Harry Potter and Hermione Granger invented a new spell."
+    tokens = ["Harry", "Potter", "and", "Hermione", "Granger", "invented", "a", "new", "spell", "."]
+    spans = character_spans(text, tokens)
+    assert text[spans[3][0]:spans[4][1]] == "Hermione Granger" and spans[-1] == (54, 55)
+
+
+SMALL = ["--units", "16", "--word-dim", "16", "--batch-size", "16", "--learning-rate", "0.01",
+         "--patience", "20", "--seed", "0"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    base = tmp_path_factory.mktemp("ner")
+    train = write_conll(base / "train.txt", ner_sentences(300, seed=0))
+    valid = write_conll(base / "valid.txt", ner_sentences(60, seed=1))
+    run_dir = base / "run"
+    result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), "--train-file", train,
+                                      "--valid-file", valid, "--epochs", "6", *SMALL], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return base, run_dir, valid
+
+
+@pytest.mark.tf_only
+def test_train_records_scheme_and_learns(trained):
+    _, run_dir, valid = trained
+    options = json.loads((run_dir / "config.json").read_text())["options"]
+    assert options["source_scheme"] == "IOB1" and options["scheme"] == "IOB2"
+    assert options["tags"] == ["O", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
+    result = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(run_dir), "--test-file", valid])
+    assert result.exit_code == 0, result.output
+    assert "FB1" in result.output and "PER:" in result.output
+    scores = json.loads((run_dir / "evaluation.json").read_text())
+    assert scores["f1"] > 0.9, scores  # the made-up task is easy
+    assert set(scores["per_type"]) == {"LOC", "ORG", "PER"}
+
+
+@pytest.mark.tf_only
+def test_predict_prints_tags_and_entity_spans(trained):
+    _, run_dir, _ = trained
+    text = "Harry Potter lives in Paris ."
+    result = CliRunner().invoke(cli, ["predict", "--run-dir", str(run_dir), text])
+    assert result.exit_code == 0, result.output
+    assert "Harry\tB-PER" in result.output and "Paris\tB-LOC" in result.output
+    assert "PER\tHarry Potter\t0\t12" in result.output and "LOC\tParis\t22\t27" in result.output
+
+
+@pytest.mark.tf_only
+def test_export_serves_both_signatures_without_our_code(trained):
+    base, run_dir, _ = trained
+    result = CliRunner().invoke(cli, ["export", "--run-dir", str(run_dir), "--export-base",
+                                      str(base / "saved_models")])
+    assert result.exit_code == 0, result.output
+    version = result.output.strip().splitlines()[-1]
+    assert version.endswith("ner/1")
+    long_sentence = " ".join(["Paris"] * 3000)
+    out = run_isolated(
+        f"""
+        import json, tensorflow as tf
+        m = tf.saved_model.load({version!r})
+        a = m.signatures["serving_default"](sentences=tf.constant(
+            ["Harry Potter lives in Paris.", "", {long_sentence!r}, b"\\xff bad bytes"]))
+        b = m.signatures["tag_tokens"](tokens=tf.constant([["Harry", "Potter", "lives", "in", "Paris"],
+                                                            ["Berlin", "", "", "", ""]]))
+        empty = m.signatures["serving_default"](sentences=tf.constant(["", " "]))
+        dec = lambda t: [[s.decode() for s in row] for row in t.numpy()]
+        print(json.dumps({{"a_tags": dec(a["tags"]), "a_tokens": dec(a["tokens"]),
+                          "a_len": a["length"].numpy().tolist(), "b_tags": dec(b["tags"]),
+                          "b_len": b["length"].numpy().tolist(), "empty_len": empty["length"].numpy().tolist(),
+                          "empty_shape": empty["tags"].shape.as_list()}}))
+        """,
+        cwd=base,
+    )
+    assert out["a_len"] == [6, 0, 3000, 3]
+    assert out["a_tokens"][0][:6] == ["Harry", "Potter", "lives", "in", "Paris", "."]
+    assert out["a_tags"][0][:2] == ["B-PER", "I-PER"] and out["a_tags"][0][4] == "B-LOC"
+    assert out["a_tags"][1] == [""] * 3000  # padding of the empty sentence
+    assert out["b_len"] == [5, 1] and out["b_tags"][0][:2] == ["B-PER", "I-PER"] and out["b_tags"][1][0] == "B-LOC"
+    assert out["empty_len"] == [0, 0] and out["empty_shape"][0] == 2
+    show = subprocess.run(["saved_model_cli", "show", "--all", "--dir", version], capture_output=True, text=True,
+                          timeout=120)
+    assert "signature_def['serving_default']" in show.stdout and "signature_def['tag_tokens']" in show.stdout
+
+
+@pytest.mark.tf_only
+def test_softmax_output_trains_and_unknown_types_are_refused(tmp_path):
+    train = write_conll(tmp_path / "train.txt", ner_sentences(60, seed=2))
+    valid = tmp_path / "valid.txt"
+    valid.write_text("Zorg B-ALIEN\nlands O\n")
+    result = CliRunner().invoke(cli, ["train", "--run-dir", str(tmp_path / "r"), "--train-file", train,
+                                      "--valid-file", str(valid), "--epochs", "1", *SMALL])
+    assert result.exit_code != 0 and "valid.txt:1: entity type of 'B-ALIEN'" in result.output
+    assert not (tmp_path / "r").exists()
+    result = CliRunner().invoke(cli, ["train", "--run-dir", str(tmp_path / "s"), "--train-file", train,
+                                      "--output", "softmax", "--no-char-features", "--cell", "gru",
+                                      "--epochs", "1", *SMALL], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "s" / "model.keras").exists()
