@@ -55,6 +55,10 @@ def main():
         subprocess.run(cmd, cwd=ROOT, check=True)
         results[name] = summarise(run_dir / "metrics.csv")
         print(name, results[name], flush=True)
+    for name in CONFIGS:  # earlier runs of other configurations, for one table
+        metrics = pathlib.Path(args.runs) / f"ner-{args.dataset}-{name}" / "metrics.csv"
+        if name not in results and metrics.exists():
+            results[name] = summarise(metrics)
     lines = [
         f"# NER, {args.dataset} validation entity F1 (conlleval), no pretrained embeddings\n",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores; extra options: {' '.join(args.extra) or 'none'}\n",

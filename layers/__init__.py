@@ -1,6 +1,6 @@
 """Recurrent cells and attention written with `keras.ops`, for any Keras 3 backend."""
 
-from .attention import BahdanauAttention, LuongAttention
+from .attention import BahdanauAttention, LuongAttention, NotPadding
 from .cells import GRUCell, LSTMCell, MyRNNCell
 from .crf import CRF, CRFLoss
 from .pooling import MaskedMaxMeanPooling
@@ -8,4 +8,4 @@ from .token_features import CharCNN, TokenDropout
 
 CELLS = {"rnn": MyRNNCell, "gru": GRUCell, "lstm": LSTMCell}
 
-__all__ = ["MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "MaskedMaxMeanPooling", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]
+__all__ = ["MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]

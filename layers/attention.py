@@ -21,7 +21,16 @@ class _Attention(keras.layers.Layer):
     """Masked softmax over scores and the weighted sum of the values.
 
     Subclasses define `score(query [B, Tq, Dq], values [B, Tv, Dv]) -> [B, Tq, Tv]`.
+    The padding of the values is given explicitly (`values_mask`); Keras masks
+    arriving with the inputs are consumed, and the outputs carry none.
     """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, *args, **kwargs):
+        return None
 
     def call(self, query, values, values_mask=None):
         single_step = len(query.shape) == 2
@@ -130,3 +139,14 @@ class LuongAttention(_Attention):
             "scale": self.scale,
             "kernel_initializer": keras.saving.serialize_keras_object(self.kernel_initializer),
         }
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class NotPadding(keras.layers.Layer):
+    """ids [B, T] -> bool [B, T], True where the id is not 0 (padding)."""
+
+    def call(self, ids):
+        return ops.not_equal(ids, 0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

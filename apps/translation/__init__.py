@@ -1,0 +1,1 @@
+"""Encoder-decoder translation with attention (dates to ISO 8601 by default)."""
