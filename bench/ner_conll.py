@@ -19,6 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 CONFIGS = {
     "full": [],                                   # LSTM, char CNN, CRF
+    "large": ["--units", "200", "--char-filters", "100", "--word-dropout", "0.1"],
     "softmax": ["--output", "softmax"],
     "no_chars": ["--no-char-features"],
     "gru": ["--cell", "gru"],

@@ -23,7 +23,7 @@ def split_tokens(texts, level):
     texts = tf.strings.lower(texts, encoding="utf-8")
     if level == "char":
         return tf.strings.unicode_split(texts, "UTF-8")
-    texts = tf.strings.regex_replace(texts, r"([^\w\s'])", r" \1 ")
+    texts = tf.strings.regex_replace(texts, r"([^\p{L}\p{N}\s'])", r" \1 ")
     return tf.strings.split(tf.strings.strip(texts))
 
 

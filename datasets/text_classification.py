@@ -80,7 +80,7 @@ def standardize(texts):
     texts = tf.strings.lower(texts, encoding="utf-8")
     texts = tf.strings.regex_replace(texts, r"<br\s*/?>", " ")
     # Punctuation becomes its own token: "great!" -> "great !" keeps the "!".
-    return tf.strings.regex_replace(texts, r"([^\w\s'])", r" \1 ")
+    return tf.strings.regex_replace(texts, r"([^\p{L}\p{N}\s'])", r" \1 ")
 
 
 def make_vectorizer(max_tokens, vocabulary=None):

@@ -68,3 +68,13 @@ def test_labels_outside_the_known_set_name_the_line():
         encode_labels(["1", "0", "2"], vocabulary, "valid.jsonl", [1, 2, 3])
     with pytest.raises(DataError, match="exactly two labels"):
         label_vocabulary(["0", "1", "2"], "train.jsonl")
+
+
+def test_standardize_keeps_accented_words_and_survives_bad_bytes():
+    import tensorflow as tf
+
+    from datasets.text_classification import standardize
+
+    out = standardize(tf.constant(["Très BIEN!<br />Café", b"ok \xff\xfe"])).numpy()
+    assert out[0].decode().split() == ["très", "bien", "!", "café"]
+    assert out[1].decode().split()[0] == "ok"

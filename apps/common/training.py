@@ -57,7 +57,7 @@ def _last_value(metrics_csv, column):
 
 
 def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_loss", mode="min",
-        patience=3, verbose="auto", extra_callbacks=()):
+        patience=3, verbose="auto", extra_callbacks=(), reduce_lr_patience=None):
     """Train with checkpoints, early stopping and resume; leave the best model in run_dir.
 
     Running the same command again after an interruption continues from the
@@ -65,6 +65,8 @@ def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_
     the end, from the best epoch's checkpoint. `extra_callbacks` run before the
     checkpoint, early stopping and CSV callbacks, so metrics they add to the
     epoch's logs (a validation F1, say) can be monitored and are logged.
+    `reduce_lr_patience` halves the learning rate after that many epochs
+    without improvement.
     """
     best = _best_so_far(run_dir.metrics_csv, monitor, mode)
     run_dir.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +84,9 @@ def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_
         keras.callbacks.CSVLogger(str(run_dir.metrics_csv), append=True),
         keras.callbacks.TensorBoard(str(run_dir.logs_dir)),
     ]
+    if reduce_lr_patience:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, mode=mode, factor=0.5, patience=reduce_lr_patience, min_lr=1e-5))
     with warnings.catch_warnings():
         # Bucketed datasets have no known length; Keras warns at each first epoch end.
         warnings.filterwarnings("ignore", message="Your input ran out of data")

@@ -75,6 +75,9 @@ def _entity_f1_callback(dataset, tag_names):
 @click.option("--output", type=click.Choice(["crf", "softmax"]))
 @click.option("--dropout", type=click.FloatRange(0, 1, max_open=True))
 @click.option("--word-dropout", type=click.FloatRange(0, 1, max_open=True))
+@click.option("--char-filters", type=click.IntRange(min=1))
+@click.option("--reduce-lr-patience", type=click.IntRange(min=1),
+              help="Halve the learning rate after N epochs without a better validation F1.")
 @common.training_options
 def train(run_dir, **given):
     """Train a tagger into RUN_DIR; run again to continue an interrupted run."""
@@ -110,7 +113,8 @@ def train(run_dir, **given):
 
     model = build_model(options, word_lookup.vocabulary_size(), char_lookup.vocabulary_size(), len(tags))
     fit(model, train_ds, valid_ds, run, epochs=options["epochs"], monitor="val_f1", mode="max",
-        patience=options["patience"], extra_callbacks=[_entity_f1_callback(valid_ds, tags)])
+        patience=options["patience"], extra_callbacks=[_entity_f1_callback(valid_ds, tags)],
+        reduce_lr_patience=options["reduce_lr_patience"])
     click.echo(f"model written to {run.model_path}")
 
 

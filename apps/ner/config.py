@@ -28,6 +28,7 @@ DEFAULTS = {
     "clipnorm": 5.0,
     "epochs": 20,
     "patience": 4,
+    "reduce_lr_patience": 2,      # halve the learning rate after this many epochs without a better F1
     "seed": 0,
 }
 

@@ -70,7 +70,9 @@ class Decoder:
 
     def step(self, token, states, encoded, mask):
         """token [B] -> (logits [B, V], new states, attention weights [B, S])."""
-        out, states = self.cell(self.embedding(token), states, training=False)
+        # The table itself: calling the layer would attach a padding mask to a single step.
+        embedded = ops.take(self.embedding.embeddings, token, axis=0)
+        out, states = self.cell(embedded, states, training=False)
         context, weights = self.attention(out, encoded, values_mask=mask)
         logits = self.logits(self.combine(ops.concatenate([out, context], axis=-1)))
         return logits, list(states), weights
