@@ -120,22 +120,26 @@ def test_export_is_versioned_atomic_and_served_without_our_code(trained):
 def test_user_errors_are_one_line_and_leave_nothing(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "ok", "label": 1}\n{"text": "x", "label": 0\n')
+    run_dir = tmp_path / "run"
     cases = [
         (["--train-file", bad], "bad.jsonl:2: not valid JSON"),
-        (["--train-file", tmp_path / "missing.jsonl"], "missing.jsonl: no such file"),
         (["--train-file", bad, "--epochs", "zero"], "Invalid value for '--epochs'"),
         (["--train-file", bad, "--cell", "transformer"], "Invalid value for '--cell'"),
     ]
     for args, message in cases:
-        run_dir = tmp_path / "run"
-        proc = subprocess.run([sys.executable, "-m", "apps.sentiment", "train", "--run-dir", str(run_dir),
-                               *map(str, args)], cwd=apps.PROJECT_ROOT, capture_output=True, text=True,
-                              timeout=120, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-        assert proc.returncode != 0
-        lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
-        assert lines[-1].startswith("Error:") and message in lines[-1], proc.stderr
-        assert "Traceback" not in proc.stderr
+        result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), *map(str, args)])
+        assert result.exit_code != 0
+        lines = [l for l in result.output.strip().splitlines() if l.strip()]
+        assert len(lines) == 1 and lines[0].startswith("Error:") and message in lines[0], result.output
         assert not run_dir.exists()
+    # And as a user runs it: one line on stderr, no traceback.
+    proc = subprocess.run([sys.executable, "-m", "apps.sentiment", "train", "--run-dir", str(run_dir),
+                           "--train-file", str(tmp_path / "missing.jsonl")], cwd=apps.PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"Error: {tmp_path / 'missing.jsonl'}: no such file"], proc.stderr
+    assert not run_dir.exists()
 
 
 def test_offline_tfds_fails_fast_with_a_hint(tmp_path, monkeypatch):
