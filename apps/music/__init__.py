@@ -1,0 +1,1 @@
+"""Note generation by sampling an RNN of our cells; and the polyphonic benchmark."""

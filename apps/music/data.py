@@ -1,0 +1,61 @@
+"""The music app's tunes: parse (cached), split by tune, transpose, cut into windows."""
+
+import random
+
+import click
+import numpy as np
+
+from datasets.music import corpus_files, folder_files, load_tunes, transpose
+
+PAD, START = "", "[START]"
+
+
+def read_tunes(options, echo=click.echo):
+    """All tunes of the configured source, in a stable order; reports files that failed."""
+    files = folder_files(options["data_dir"]) if options["data_dir"] else corpus_files(options["corpus"])
+    with click.progressbar(files, label=f"parsing {len(files)} files", file=click.get_text_stream("stderr")) as bar:
+        tunes, failures = load_tunes(bar, limit=options["limit"])
+    if failures:
+        echo(f"{len(failures)} of {len(files)} files could not be parsed and were skipped:", err=True)
+        for path, reason in failures[:20]:
+            echo(f"  {path}: {reason}", err=True)
+    return tunes
+
+
+def split_tunes(tunes, fraction, seed):
+    """(train, valid): whole tunes, shuffled with the seed; never a tune in both."""
+    order = list(range(len(tunes)))
+    random.Random(seed).shuffle(order)
+    n_valid = max(1, int(round(len(tunes) * fraction))) if len(tunes) > 1 else 0
+    return [tunes[i] for i in order[n_valid:]], [tunes[i] for i in order[:n_valid]]
+
+
+def augment(tunes, transpositions):
+    out = []
+    for title, tokens in tunes:
+        for shift in range(-transpositions, transpositions + 1):
+            moved = transpose(tokens, shift)
+            if moved is not None:
+                out.append((title, moved))
+    return out
+
+
+def vocabulary_of(tunes):
+    counts = {}
+    for _, tokens in tunes:
+        for t in tokens:
+            counts[t] = counts.get(t, 0) + 1
+    return [PAD, START] + sorted(counts, key=lambda t: (-counts[t], t))
+
+
+def windows(tunes, index, window):
+    """(inputs, targets) int32 [N, window]: [START] + events, cut every `window` events, 0 padded."""
+    inputs, targets = [], []
+    for _, tokens in tunes:
+        ids = [index[START]] + [index[t] for t in tokens if t in index]
+        for start in range(0, len(ids) - 1, window):
+            chunk = ids[start:start + window + 1]
+            x, y = chunk[:-1], chunk[1:]
+            inputs.append(x + [0] * (window - len(x)))
+            targets.append(y + [0] * (window - len(y)))
+    return np.array(inputs, "int32"), np.array(targets, "int32")

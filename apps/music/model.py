@@ -1,0 +1,72 @@
+"""Event embedding -> stacked RNN of our cells -> next-event logits; and sampling."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from layers import CELLS
+
+
+def build_model(options, vocabulary_size):
+    """event ids [B, T] int32 (0 = padding) -> next-event logits [B, T, V]."""
+    ids = keras.Input((None,), dtype="int32", name="events")
+    x = keras.layers.Embedding(vocabulary_size, options["embedding_dim"], mask_zero=True, name="embedding")(ids)
+    for i in range(options["layers"]):
+        x = keras.layers.RNN(CELLS[options["cell"]](options["units"], dropout=options["dropout"],
+                                                     seed=options["seed"] + i),
+                             return_sequences=True, name=f"rnn_{i}")(x)
+    logits = keras.layers.Dense(vocabulary_size, name="logits")(x)
+    model = keras.Model(ids, logits, name="music")
+    model.compile(
+        optimizer=keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    return model
+
+
+class Stepper:
+    """Runs a trained model one event at a time, carrying every layer's state."""
+
+    def __init__(self, model):
+        self.table = model.get_layer("embedding").embeddings
+        self.cells = [layer.cell for layer in model.layers if isinstance(layer, keras.layers.RNN)]
+        self.logits = model.get_layer("logits")
+
+    def initial_states(self, batch):
+        return [cell.get_initial_state(batch) for cell in self.cells]
+
+    def step(self, ids, states):
+        """ids [B] -> (logits [B, V], new states)."""
+        x = ops.take(self.table, ids, axis=0)
+        new_states = []
+        for cell, state in zip(self.cells, states):
+            x, state = cell(x, state, training=False)
+            new_states.append(state)
+        return self.logits(x), new_states
+
+
+def sample(model, primer_ids, length, seed, temperature=1.0, top_k=None, forbidden=(0,)):
+    """`length` event ids following primer_ids (which start with the start id).
+
+    Deterministic for a seed: numpy's generator draws from float64 probabilities.
+    """
+    rng = np.random.default_rng(seed)
+    stepper = Stepper(model)
+    states = stepper.initial_states(1)
+    logits = None
+    for i in primer_ids:
+        logits, states = stepper.step(ops.convert_to_tensor([i], dtype="int32"), states)
+    generated = []
+    for _ in range(length):
+        scores = np.asarray(logits, dtype="float64")[0] / max(temperature, 1e-6)
+        scores[list(forbidden)] = -np.inf
+        if top_k:
+            cutoff = np.sort(scores)[-min(top_k, len(scores))]
+            scores[scores < cutoff] = -np.inf
+        probabilities = np.exp(scores - scores.max())
+        probabilities /= probabilities.sum()
+        choice = int(rng.choice(len(probabilities), p=probabilities))
+        generated.append(choice)
+        logits, states = stepper.step(ops.convert_to_tensor([choice], dtype="int32"), states)
+    return generated

@@ -1,0 +1,102 @@
+"""The polyphonic benchmark: next-step prediction of 88-key piano rolls.
+
+Reports the negative log-likelihood per time step: the sum over the 88 keys of
+the Bernoulli NLL, averaged over all time steps (Boulanger-Lewandowski et al.
+2012; Chung et al. 2014, Table 2).
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from datasets.polyphonic import KEYS
+from layers import CELLS
+
+# Chung et al. 2014: about 20k parameters per model.
+CHUNG_UNITS = {"rnn": 100, "gru": 46, "lstm": 36}
+
+
+def summed_bce(y_true, y_pred):
+    """Bernoulli NLL summed over the keys: [B, T]."""
+    y_pred = ops.clip(y_pred, 1e-7, 1 - 1e-7)
+    return -ops.sum(y_true * ops.log(y_pred) + (1 - y_true) * ops.log(1 - y_pred), axis=-1)
+
+
+def build_model(cell, units, layers=1, dropout=0.0, learning_rate=1e-3, clipnorm=1.0, seed=0):
+    """rolls [B, T, 88] -> P(key on at t+1) [B, T, 88]."""
+    inputs = keras.Input((None, KEYS), name="piano_roll")
+    x = inputs
+    for i in range(layers):
+        x = keras.layers.RNN(CELLS[cell](units, dropout=dropout, seed=seed + i), return_sequences=True,
+                             name=f"rnn_{i}")(x)
+    outputs = keras.layers.Dense(KEYS, activation="sigmoid", name="next_step")(x)
+    model = keras.Model(inputs, outputs, name=f"polyphonic_{cell}")
+    model.compile(keras.optimizers.Adam(learning_rate, clipnorm=clipnorm), loss=summed_bce)
+    return model
+
+
+def nll_per_step(model, dataset):
+    """Exact mean over all real time steps of the summed Bernoulli NLL."""
+    total, steps = 0.0, 0.0
+    for inputs, targets, weights in dataset:
+        nll = np.asarray(summed_bce(targets, model(inputs, training=False)))
+        total += float((nll * np.asarray(weights)).sum())
+        steps += float(np.asarray(weights).sum())
+    return total / steps
+
+
+class ValidationNLL(keras.callbacks.Callback):
+    """Adds val_nll (exact, padding excluded) to each epoch's logs."""
+
+    def __init__(self, dataset):
+        super().__init__()
+        self.dataset = dataset
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["val_nll"] = nll_per_step(self.model, self.dataset)
+
+
+CHUNG_TEST = {("jsb_chorales", "rnn"): 9.10, ("jsb_chorales", "gru"): 8.54, ("jsb_chorales", "lstm"): 8.67,
+              ("nottingham", "rnn"): 3.13, ("nottingham", "gru"): 3.23, ("nottingham", "lstm"): 3.20}
+
+
+def write_report(run_dir):
+    """benchmark.md (every run under run_dir) and a learning-curve PNG per run; returns the table."""
+    import csv
+    import json
+    import pathlib
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = []
+    for run in sorted(pathlib.Path(run_dir).iterdir()):
+        evaluation, metrics = run / "evaluation.json", run / "metrics.csv"
+        if not (evaluation.exists() and metrics.exists()):
+            continue
+        result = json.loads(evaluation.read_text())
+        history = list(csv.DictReader(open(metrics)))
+        fig, ax = plt.subplots(figsize=(5, 3))
+        epochs = [int(r["epoch"]) + 1 for r in history]
+        ax.plot(epochs, [float(r["loss"]) for r in history], label="train (loss)")
+        ax.plot(epochs, [float(r["val_nll"]) for r in history], label="validation NLL")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("NLL per time step")
+        ax.set_title(run.name)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(pathlib.Path(run_dir) / f"{run.name}.png", dpi=100, metadata={"Software": None})
+        plt.close(fig)
+        reference = CHUNG_TEST.get((result["dataset"], result["cell"]))
+        rows.append(f"| {result['dataset']} | {result['cell']} | {result['units']} | {result['parameters']} | "
+                    f"{result['valid_nll_per_step']:.2f} | {len(history)} | "
+                    f"{float(history[-1]['elapsed_seconds']) / 60:.1f} min | "
+                    f"{reference if reference else '-'} |")
+    table = "\n".join([
+        "| data | cell | units | parameters | validation NLL/step | epochs | time | Chung et al. 2014 (test) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |", *rows])
+    (pathlib.Path(run_dir) / "benchmark.md").write_text(table + "\n")
+    return table

@@ -1,0 +1,158 @@
+"""Monophonic note events from music21's corpus or the user's MIDI, MusicXML and ABC files.
+
+An event is (pitch, duration): pitch a MIDI number or "r" for a rest, duration
+in quarter notes, quantised to DURATIONS. Chords give their highest note (the
+melody). Events as tokens: "60_1.0", "r_0.5". Parsing is slow, so parsed
+tunes are cached on disk, keyed by the file's content.
+"""
+
+import hashlib
+import json
+import os
+import pathlib
+
+from .errors import DataError
+
+DURATIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+COLLECTIONS = ("oneills1850", "ryansMammoth", "essenFolksong", "bach")
+SUFFIXES = (".abc", ".mid", ".midi", ".xml", ".musicxml", ".mxl")
+PARSER_VERSION = 1  # part of the cache key: bump when events change meaning
+
+
+def quantise(quarter_length):
+    return min(DURATIONS, key=lambda d: abs(d - float(quarter_length)))
+
+
+def token(pitch, duration):
+    return f"{pitch}_{duration}"
+
+
+def parse_token(text):
+    pitch, duration = text.split("_")
+    return ("r" if pitch == "r" else int(pitch)), float(duration)
+
+
+def score_events(score):
+    """Tokens of one music21 score's top line; grace notes (no duration) are skipped."""
+    from music21 import chord, note
+
+    events = []
+    for element in score.flatten().notesAndRests:
+        if float(element.quarterLength) <= 0:
+            continue
+        duration = quantise(element.quarterLength)
+        if isinstance(element, note.Rest):
+            if events and events[-1].startswith("r_"):
+                continue  # consecutive rests: keep the first
+            events.append(token("r", duration))
+        elif isinstance(element, chord.Chord):
+            events.append(token(max(p.midi for p in element.pitches), duration))
+        else:
+            events.append(token(element.pitch.midi, duration))
+    return events
+
+
+def parse_file(path):
+    """[(title, tokens)] of every tune in a file (an ABC file can hold many)."""
+    from music21 import converter, stream
+
+    parsed = converter.parse(str(path))
+    scores = parsed.scores if isinstance(parsed, stream.Opus) else [parsed]
+    tunes = []
+    for i, score in enumerate(scores):
+        title = (score.metadata.title if score.metadata and score.metadata.title else f"{pathlib.Path(path).name}#{i}")
+        events = score_events(score)
+        if len(events) >= 8:
+            tunes.append((title, events))
+    return tunes
+
+
+def corpus_files(collection):
+    """The music21 corpus files of one collection, in a stable order."""
+    from music21 import corpus
+
+    if collection not in COLLECTIONS:
+        raise DataError(f"--corpus {collection}", f"unknown collection; choose one of {list(COLLECTIONS)}")
+    paths = [p for p in corpus.getPaths() if pathlib.Path(p).parts[-2] == collection
+             or (collection == "bach" and f"{os.sep}bach{os.sep}" in str(p))]
+    return sorted(str(p) for p in paths)
+
+
+def folder_files(data_dir):
+    if not os.path.isdir(data_dir):
+        raise DataError(data_dir, "no such directory")
+    files = sorted(str(p) for p in pathlib.Path(data_dir).rglob("*") if p.suffix.lower() in SUFFIXES)
+    if not files:
+        raise DataError(data_dir, f"no music files ({', '.join(SUFFIXES)})")
+    return files
+
+
+def default_cache_dir():
+    return os.environ.get("SEQAPPS_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "seqapps", "music"))
+
+
+def load_tunes(files, cache_dir=None, limit=None, progress=None):
+    """(tunes [(title, tokens)], failures [(file, reason)]) from files, parsed once and cached.
+
+    A file that fails to parse is skipped and reported, never fatal. `limit`
+    stops after that many tunes. `progress(files)` wraps the iteration (a bar).
+    """
+    cache = pathlib.Path(cache_dir or default_cache_dir())
+    cache.mkdir(parents=True, exist_ok=True)
+    tunes, failures = [], []
+    iterator = progress(files) if progress else files
+    for path in iterator:
+        if limit is not None and len(tunes) >= limit:
+            break
+        digest = hashlib.sha256(pathlib.Path(path).read_bytes() + f"v{PARSER_VERSION}".encode()).hexdigest()
+        cached = cache / f"{digest}.json"
+        if cached.exists():
+            file_tunes = [tuple(t) for t in json.loads(cached.read_text())]
+        else:
+            try:
+                file_tunes = parse_file(path)
+            except Exception as err:  # music21 raises many kinds on bad files
+                failures.append((path, f"{type(err).__name__}: {str(err)[:120]}"))
+                continue
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(file_tunes))
+            os.replace(tmp, cached)
+        tunes.extend(file_tunes)
+    if limit is not None:
+        tunes = tunes[:limit]
+    return tunes, failures
+
+
+def transpose(tokens, semitones, low=36, high=96):
+    """The tune moved by `semitones`, or None if a note would leave [low, high]."""
+    out = []
+    for text in tokens:
+        pitch, duration = parse_token(text)
+        if pitch != "r":
+            pitch += semitones
+            if not low <= pitch <= high:
+                return None
+        out.append(token(pitch, duration))
+    return out
+
+
+def to_abc(tokens, title="Generated"):
+    """ABC notation of tokens (L:1/16, no key signature: accidentals written out)."""
+    names = ["C", "^C", "D", "^D", "E", "F", "^F", "G", "^G", "A", "^A", "B"]
+    body = []
+    for text in tokens:
+        pitch, duration = parse_token(text)
+        length = int(round(duration * 4))
+        suffix = "" if length == 1 else str(length)
+        if pitch == "r":
+            body.append(f"z{suffix}")
+            continue
+        octave, step = divmod(pitch, 12)
+        name = names[step]
+        if octave >= 6:  # c (72) and above: lower case, then '
+            name = name[:-1] + name[-1].lower() + "'" * (octave - 6)
+        else:  # C (60) is octave 5; below it, commas
+            name = name + "," * (5 - octave)
+        body.append(name + suffix)
+    lines = [" ".join(body[i:i + 16]) for i in range(0, len(body), 16)]
+    return "X:1\nT:{}\nM:4/4\nL:1/16\nK:C\n{}\n".format(title, "\n".join(lines) or "z16")
