@@ -1,0 +1,156 @@
+"""apps.music: events, cache, splits, generation, export and the polyphonic benchmark on tiny data."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from apps.music.cli import cli
+from apps.music.data import split_tunes
+from datasets import music
+from datasets.errors import DataError
+from datasets.polyphonic import read_piano_rolls
+from tests.isolated import run_isolated
+
+
+def abc_tune(seed, title):
+    rng = random.Random(seed)
+    notes = " ".join(rng.choice(["C2", "D2", "E4", "G2", "A2", "c4", "z2", "B,2", "^F2", "e2"]) for _ in range(32))
+    return f"X:{seed}\nT:{title}\nM:4/4\nL:1/16\nK:C\n{notes}\n"
+
+
+@pytest.fixture(scope="module")
+def tune_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tunes")
+    for i in range(4):
+        (folder / f"set{i}.abc").write_text("\n".join(abc_tune(10 * i + j, f"Tune {i}.{j}") for j in range(3)))
+    (folder / "broken.mid").write_bytes(b"MThd not really a midi file")
+    return folder
+
+
+def test_abc_writer_round_trips_through_music21():
+    from music21 import converter
+
+    tokens = ["60_1.0", "r_0.5", "73_0.25", "48_2.0", "84_0.75", "59_4.0", "r_1.5", "96_0.5", "36_3.0"]
+    assert music.score_events(converter.parseData(music.to_abc(tokens), format="abc")) == tokens
+
+
+def test_cache_skips_failures_and_is_keyed_by_content(tune_folder, tmp_path, monkeypatch):
+    files = music.folder_files(str(tune_folder))
+    tunes, failures = music.load_tunes(files, cache_dir=tmp_path)
+    assert len(tunes) == 12 and len(failures) == 1 and failures[0][0].endswith("broken.mid")
+    monkeypatch.setattr(music, "parse_file", lambda path: pytest.fail(f"parsed {path} again"))
+    parsed = [f for f in files if f.endswith(".abc")]  # failures are not cached: the user may fix them
+    again, _ = music.load_tunes(parsed, cache_dir=tmp_path)
+    assert again == tunes
+    assert music.load_tunes(parsed, cache_dir=tmp_path, limit=5)[0] == tunes[:5]
+
+
+def test_split_is_by_tune_and_transposition_stays_in_range():
+    tunes = [(f"t{i}", ["60_1.0", f"{60 + i}_0.5"]) for i in range(20)]
+    train, valid = split_tunes(tunes, 0.2, seed=1)
+    assert len(valid) == 4 and not {t for t, _ in train} & {t for t, _ in valid}
+    assert music.transpose(["60_1.0", "r_0.5"], 2) == ["62_1.0", "r_0.5"]
+    assert music.transpose(["95_1.0"], 3) is None
+
+
+def test_unknown_corpus_and_missing_folder_are_user_errors(tmp_path):
+    with pytest.raises(DataError, match="unknown collection"):
+        music.corpus_files("beatles")
+    with pytest.raises(DataError, match="no such directory"):
+        music.folder_files(str(tmp_path / "none"))
+
+
+@pytest.fixture(scope="module")
+def trained(tune_folder, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("music") / "run"
+    result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), "--data-dir", str(tune_folder),
+                                      "--epochs", "2", "--units", "16", "--layers", "1", "--window", "16"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "1 of 5 files could not be parsed" in result.output
+    return run_dir
+
+
+@pytest.mark.tf_only
+def test_evaluate_and_seeded_generation(trained, tmp_path):
+    result = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(trained)])
+    assert result.exit_code == 0, result.output
+    scores = json.loads((trained / "evaluation.json").read_text())
+    assert scores["nll_per_event"] > 0 and 0 <= scores["accuracy"] <= 1
+    assert scores["perplexity"] == pytest.approx(np.exp(scores["nll_per_event"]))
+
+    def generate(prefix, seed, primer=None):
+        args = ["generate", "--run-dir", str(trained), "--length", "24", "--seed", str(seed), "--top-k", "10",
+                "--output", str(tmp_path / prefix)] + (["--primer", primer] if primer else [])
+        out = CliRunner().invoke(cli, args)
+        assert out.exit_code == 0, out.output
+        return {s: (tmp_path / f"{prefix}.{s}").read_bytes() for s in ("mid", "abc", "png")}
+
+    first, second, other = generate("a", 5), generate("b", 5), generate("c", 6)
+    assert first == second  # byte-identical for one seed
+    assert first["abc"] != other["abc"]
+    from music21 import converter
+
+    primer = abc_tune(99, "Primer")
+    primed = generate("d", 5, primer=primer)
+    vocabulary = set((trained / "vocabulary" / "events.txt").read_text().split("\n"))
+    expected = [t for t in music.score_events(converter.parseData(primer, format="abc")) if t in vocabulary]
+    produced = music.score_events(converter.parseData(primed["abc"].decode(), format="abc"))
+    assert len(expected) > 20 and produced[: len(expected)] == expected
+    assert len(expected) + 16 <= len(produced) <= len(expected) + 24  # reading merges rests that follow rests
+    bad = CliRunner().invoke(cli, ["generate", "--run-dir", str(trained), "--primer", "no such thing",
+                                   "--output", str(tmp_path / "x")])
+    assert bad.exit_code != 0 and "--primer" in bad.output
+
+
+@pytest.mark.tf_only
+def test_export_generates_in_the_graph(trained, tmp_path):
+    result = CliRunner().invoke(cli, ["export", "--run-dir", str(trained), "--export-base", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    out = run_isolated(
+        """
+        import json, tensorflow as tf
+        m = tf.saved_model.load("music/1")
+        args = dict(primer=tf.constant([3, 4], tf.int32), length=tf.constant(12), temperature=tf.constant(0.8),
+                    seed=tf.constant(7))
+        a, b = m.signatures["generate"](**args)["events"], m.signatures["generate"](**args)["events"]
+        p = m.signatures["serving_default"](events=tf.constant([[1, 3, 4, 0], [1, 0, 0, 0]], tf.int32))
+        print(json.dumps({"a": a.numpy().tolist(), "b": b.numpy().tolist(),
+                          "sums": p["probabilities"].numpy().sum(-1).tolist()}))
+        """,
+        cwd=tmp_path,
+    )
+    assert out["a"] == out["b"] and len(out["a"]) == 12 and 0 not in out["a"] and 1 not in out["a"]
+    assert np.allclose(out["sums"], 1.0, atol=1e-5)
+
+
+def test_piano_roll_errors_name_sequence_and_step(tmp_path):
+    path = tmp_path / "bad.train.json"
+    path.write_text(json.dumps([[[60, 64], [], [200]]]))
+    with pytest.raises(DataError, match=r"bad.train.json: sequence 0, step 2: pitch 200 is not a piano key"):
+        read_piano_rolls(str(path))
+    path.write_text("[[[60]]")
+    with pytest.raises(DataError, match="not valid JSON"):
+        read_piano_rolls(str(path))
+
+
+@pytest.mark.tf_only
+def test_polyphonic_benchmark_reports_nll_per_step(tmp_path):
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 12), ("valid", 4)):
+        rolls = [[sorted({int(p) for p in rng.integers(48, 72, size=3)}) for _ in range(int(rng.integers(10, 30)))]
+                 for _ in range(n)]
+        (tmp_path / f"jsb_chorales.{split}.json").write_text(json.dumps(rolls))
+    result = CliRunner().invoke(cli, ["benchmark", "--run-dir", str(tmp_path / "bench"), "--dataset",
+                                      "jsb_chorales", "--data-dir", str(tmp_path), "--cell", "lstm", "--epochs", "2"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    evaluation = json.loads((tmp_path / "bench" / "jsb_chorales-lstm-36" / "evaluation.json").read_text())
+    # Untrained, each key costs about log 2 nats: 88 keys, so NLL/step is at most a few tens.
+    assert 0 < evaluation["valid_nll_per_step"] < 88 * np.log(2) + 1
+    table = (tmp_path / "bench" / "benchmark.md").read_text()
+    assert "| jsb_chorales | lstm | 36 |" in table and "8.67" in table
+    assert (tmp_path / "bench" / "jsb_chorales-lstm-36.png").read_bytes()[:4] == b"\x89PNG"
