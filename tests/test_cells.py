@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import keras
-from keras import ops
 
 from layers import GRUCell, LSTMCell, MyRNNCell
 

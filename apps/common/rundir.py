@@ -75,6 +75,13 @@ class RunDir:
             )
         return config["options"]
 
+    def trained_options(self):
+        """The options of a run whose training has finished (model.keras written)."""
+        options = self.read_config()
+        if not self.model_path.exists():
+            raise UserError(f"{self.path}: training has not finished (no model.keras); run train again to continue")
+        return options
+
     def start(self, options, resumable_keys):
         """Record the options of a new run, or check that a resumed run uses the same.
 

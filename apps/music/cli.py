@@ -77,11 +77,9 @@ def train(run_dir, **given):
 
 def load_run(run_dir):
     run = RunDir(run_dir, config.APP)
-    options = run.read_config()
-    if options.get("mode") != "events":
+    if run.read_config().get("mode") != "events":
         raise UserError(f"{run_dir}: a polyphonic benchmark run; train, evaluate and generate need a `train` run")
-    if not run.model_path.exists():
-        raise UserError(f"{run_dir}: training has not finished (no model.keras); run train again to continue")
+    options = run.trained_options()
     import keras
 
     import layers  # noqa: F401  registers our cells

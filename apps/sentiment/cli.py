@@ -5,7 +5,6 @@ import json
 import click
 
 from apps.common import cli as common
-from apps.common.errors import UserError
 from apps.common.rundir import RunDir, atomic_write_text
 
 from . import config
@@ -69,9 +68,7 @@ def train(run_dir, **given):
 def load_run(run_dir):
     """(options, model, vectorizer, label display names) of a trained run."""
     run = RunDir(run_dir, config.APP)
-    options = run.read_config()
-    if not run.model_path.exists():
-        raise UserError(f"{run_dir}: training has not finished (no model.keras); run train again to continue")
+    options = run.trained_options()
     import keras
 
     import layers  # noqa: F401  registers our cells for deserialisation

@@ -77,9 +77,7 @@ def train(run_dir, **given):
 def load_run(run_dir):
     """(options, model, source lookup, target lookup) of a trained run."""
     run = RunDir(run_dir, config.APP)
-    options = run.read_config()
-    if not run.model_path.exists():
-        raise UserError(f"{run_dir}: training has not finished (no model.keras); run train again to continue")
+    options = run.trained_options()
     import keras
 
     import layers  # noqa: F401  registers our layers for deserialisation
