@@ -56,7 +56,13 @@ class CRF(keras.layers.Layer):
         With one step the scans would run over nothing, and TensorFlow cannot
         stack an empty list of unknown shape.
         """
-        extra = ops.maximum(2 - ops.shape(emissions)[1], 0)
+        steps = emissions.shape[1]
+        if steps is not None:  # known when traced (always on JAX, whose pad needs a static width)
+            if steps >= 2:
+                return emissions, mask, tags
+            extra = 2 - steps
+        else:
+            extra = ops.maximum(2 - ops.shape(emissions)[1], 0)
         emissions = ops.pad(emissions, [[0, 0], [0, extra], [0, 0]])
         mask = ops.pad(mask, [[0, 0], [0, extra]], constant_values=False)
         if tags is not None:
