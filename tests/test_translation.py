@@ -143,3 +143,15 @@ def test_word_level_pairs_file(tmp_path):
     assert options["level"] == "word"
     vocabulary = (run_dir / "vocabulary" / "target.txt").read_text().split("\n")
     assert "aquí" in vocabulary and "¿" in vocabulary  # accents and Spanish punctuation survive
+
+
+def test_evaluation_dates_are_new():
+    from apps.translation import config
+    from apps.translation.data import load_evaluation_data, load_training_data
+
+    options = {**config.DEFAULTS, "train_size": 3000, "level": "char"}
+    train, valid = load_training_data(options)
+    test = load_evaluation_data(options, size=1000)
+    assert len(test) == 1000
+    assert not {s for s, _ in test} & {s for s, _ in train + valid}
+    assert not {s for s, _ in valid} & {s for s, _ in train}

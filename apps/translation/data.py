@@ -32,11 +32,11 @@ def load_training_data(options):
         if options["valid_file"]:
             return pairs, read_pairs(options["valid_file"], options["source_column"], options["target_column"])
     else:
+        import tensorflow_datasets as tfds
+
         pairs = _tfds_pairs(options["dataset"], "train")
-        try:
+        if "validation" in tfds.builder(options["dataset"]).info.splits:
             return pairs, _tfds_pairs(options["dataset"], "validation")
-        except DataError:
-            pass
     order = list(range(len(pairs)))
     random.Random(options["seed"]).shuffle(order)
     n_valid = max(1, int(round(len(pairs) * options["valid_fraction"])))
@@ -50,7 +50,6 @@ def load_evaluation_data(options, test_file=None, dataset=None, size=10000, seed
     if test_file:
         return read_pairs(test_file, options["source_column"], options["target_column"])
     if (dataset or options["dataset"]) == "dates":
-        train, valid = (date_pairs(options["train_size"], options["seed"]),
-                        date_pairs(VALID_DATES, options["seed"] + 1))
+        train, valid = load_training_data({**options, "train_file": None, "dataset": "dates"})
         return date_pairs(size, seed, exclude={s for s, _ in train + valid})
     return _tfds_pairs(dataset or options["dataset"], "test")
