@@ -121,6 +121,8 @@ def predict_options(func):
     return click.argument("texts", nargs=-1)(func)
 
 
-def one_source(run_dir, saved_model):
+def predictor(run_dir, saved_model, from_run_dir):
+    """The serving function of an exported model (--model), or from_run_dir(run_dir) for a run."""
     if bool(run_dir) == bool(saved_model):
         raise UserError("give exactly one of --run-dir and --model")
+    return load_signature(saved_model) if saved_model else from_run_dir(run_dir)

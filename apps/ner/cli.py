@@ -168,21 +168,21 @@ def character_spans(text, tokens):
     return spans
 
 
+def _tagger(run_dir):
+    from .serving import make_taggers
+
+    options, model, word_lookup, char_lookup = load_run(run_dir)
+    return make_taggers(model, word_lookup, char_lookup, options["tags"], options["max_chars"])[0]
+
+
 @cli.command()
 @common.predict_options
 def predict(texts, run_dir, saved_model, input_file):
     """Print each token with its tag, then the entities (type, text, start, end)."""
     import tensorflow as tf
 
-    common.one_source(run_dir, saved_model)
     texts = common.read_inputs(texts, input_file)
-    if saved_model:
-        tag_sentences = common.load_signature(saved_model)
-    else:
-        from .serving import make_taggers
-
-        options, model, word_lookup, char_lookup = load_run(run_dir)
-        tag_sentences, _ = make_taggers(model, word_lookup, char_lookup, options["tags"], options["max_chars"])
+    tag_sentences = common.predictor(run_dir, saved_model, _tagger)
     out = tag_sentences(sentences=tf.constant(texts))
     for text, row_tokens, row_tags, length in zip(texts, out["tokens"].numpy(), out["tags"].numpy(),
                                                   out["length"].numpy()):

@@ -124,21 +124,21 @@ def evaluate(run_dir, test_file, dataset, split, batch_size):
     click.echo(f"\nwritten to {path}")
 
 
+def _serve_fn(run_dir):
+    from .serving import make_serve_fn
+
+    options, model, vectorizer, names = load_run(run_dir)
+    return make_serve_fn(model, vectorizer, names, options["max_length"])
+
+
 @cli.command()
 @common.predict_options
 def predict(texts, run_dir, saved_model, input_file):
     """Print label, probability and text for each TEXT."""
     import tensorflow as tf
 
-    common.one_source(run_dir, saved_model)
     texts = common.read_inputs(texts, input_file)
-    if saved_model:
-        serve = common.load_signature(saved_model)
-    else:
-        from .serving import make_serve_fn
-
-        options, model, vectorizer, names = load_run(run_dir)
-        serve = make_serve_fn(model, vectorizer, names, options["max_length"])
+    serve = common.predictor(run_dir, saved_model, _serve_fn)
     out = serve(texts=tf.constant(texts))
     for text, label, p in zip(texts, out["label"].numpy(), out["probability"].numpy()):
         click.echo(f"{label.decode()}\t{p:.4f}\t{text}")
