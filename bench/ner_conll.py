@@ -62,7 +62,8 @@ def main():
             results[name] = summarise(metrics)
     lines = [
         f"# NER, {args.dataset} validation entity F1 (conlleval), no pretrained embeddings\n",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores; extra options: {' '.join(args.extra) or 'none'}\n",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores; extra options for {args.configs}: "
+        f"{' '.join(args.extra) or 'none'} (other rows: earlier runs, see their epochs)\n",
         "| configuration | options | best val F1 | at epoch | epochs run | training time |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
