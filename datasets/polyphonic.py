@@ -48,9 +48,28 @@ def split_paths(data_dir, name):
     return tuple(os.path.join(data_dir, f"{name}.{split}.json") for split in ("train", "valid"))
 
 
-def make_dataset(rolls, *, batch_size, shuffle, seed):
-    """Batches of (inputs x[:-1], targets x[1:], weights) padded to the longest in the batch."""
+def windows(rolls, window):
+    """Consecutive pieces of window + 1 steps (each predicts `window` next steps); every step is a target once."""
+    pieces = []
+    for roll in rolls:
+        for start in range(0, len(roll) - 1, window):
+            piece = roll[start:start + window + 1]
+            if len(piece) >= 2:
+                pieces.append(piece)
+    return pieces
+
+
+def make_dataset(rolls, *, batch_size, shuffle, seed, window=None):
+    """Batches of (inputs x[:-1], targets x[1:], weights) padded to the longest in the batch.
+
+    With `window`, sequences are first cut into pieces of at most window + 1
+    steps (for training on long pieces: less padding, more sequences per
+    batch; the state starts afresh at each piece).
+    """
     import tensorflow as tf
+
+    if window:
+        rolls = windows(rolls, window)
 
     def generate():
         for roll in rolls:

@@ -3,9 +3,10 @@
 from .attention import BahdanauAttention, LuongAttention, NotPadding
 from .cells import GRUCell, LSTMCell, MyRNNCell
 from .crf import CRF, CRFLoss
+from .rnn import RNN
 from .pooling import MaskedMaxMeanPooling
 from .token_features import CharCNN, TokenDropout
 
 CELLS = {"rnn": MyRNNCell, "gru": GRUCell, "lstm": LSTMCell}
 
-__all__ = ["MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]
+__all__ = ["RNN", "MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]

@@ -120,10 +120,42 @@ class _RecurrentCell(DropoutRNNCell, keras.layers.Layer):
             )
         self.built = True
 
-    def _dropped_inputs(self, inputs, training):
+    def _input_bias(self):
+        return self.bias
+
+    def project_inputs(self, inputs, training=False, time_major=False):
+        """The part of a step that does not depend on the state: dropout(x) W + b.
+
+        Works on one step, [B, D] -> [B, G*U], or on a whole sequence at once,
+        [B, T, D] -> [B, T, G*U] ([T, B, D] -> [T, B, G*U] if `time_major`),
+        which is one large matmul instead of T small ones (what `layers.RNN`
+        does). The dropout mask is the same at every time step either way.
+        """
         if training and self.dropout > 0.0:
-            return inputs * self.get_dropout_mask(inputs)
-        return inputs
+            if len(inputs.shape) == 2:
+                inputs = inputs * self.get_dropout_mask(inputs)
+            elif time_major:
+                inputs = inputs * self.get_dropout_mask(inputs[0])
+            else:
+                inputs = inputs * ops.expand_dims(self.get_dropout_mask(inputs[:, 0]), 1)
+        if len(inputs.shape) == 3:
+            # As one 2-D matmul: a broadcast batch matmul's kernel gradient is a
+            # [T, D, G*U] tensor summed afterwards.
+            leading = ops.shape(inputs)[:2]
+            flat = ops.reshape(inputs, (-1, inputs.shape[-1]))
+            projected = ops.reshape(ops.matmul(flat, self.kernel), (leading[0], leading[1], -1))
+        else:
+            projected = ops.matmul(inputs, self.kernel)
+        if self.use_bias:
+            projected = projected + self._input_bias()
+        return projected
+
+    def call(self, inputs, states, training=False):
+        return self.step(self.project_inputs(inputs, training), states, training)
+
+    def step(self, projected, states, training=False):
+        """One time step from projected inputs [B, G*U]: (output [B, U], new states)."""
+        raise NotImplementedError
 
     def _dropped_state(self, state, training):
         if training and self.recurrent_dropout > 0.0:
@@ -175,14 +207,10 @@ class MyRNNCell(_RecurrentCell):
         kwargs.setdefault("recurrent_initializer", keras.initializers.Identity())
         return cls(units, **kwargs)
 
-    def call(self, inputs, states, training=False):
+    def step(self, projected, states, training=False):
         a_prev = states[0] if isinstance(states, (list, tuple)) else states
-        x = self._dropped_inputs(inputs, training)
         a_prev = self._dropped_state(a_prev, training)
-        z = ops.matmul(x, self.kernel) + ops.matmul(a_prev, self.recurrent_kernel)
-        if self.use_bias:
-            z = z + self.bias
-        a = self.activation(z)
+        a = self.activation(projected + ops.matmul(a_prev, self.recurrent_kernel))
         return a, [a]
 
 
@@ -227,30 +255,27 @@ class GRUCell(_GatedCell):
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def call(self, inputs, states, training=False):
+    def _input_bias(self):
+        return self.bias[0] if self.reset_after else self.bias
+
+    def step(self, projected, states, training=False):
         a_prev = states[0] if isinstance(states, (list, tuple)) else states
-        x = self._dropped_inputs(inputs, training)
         a_rec = self._dropped_state(a_prev, training)
         u = self.units
-
-        x_proj = ops.matmul(x, self.kernel)
-        if self.use_bias:
-            input_bias = self.bias[0] if self.reset_after else self.bias
-            x_proj = x_proj + input_bias
-        x_z, x_r, x_h = x_proj[:, :u], x_proj[:, u : 2 * u], x_proj[:, 2 * u :]
+        x_z, x_r, x_h = ops.split(projected, 3, axis=-1)
 
         if self.reset_after:
             rec = ops.matmul(a_rec, self.recurrent_kernel)
             if self.use_bias:
                 rec = rec + self.bias[1]
-            rec_z, rec_r, rec_h = rec[:, :u], rec[:, u : 2 * u], rec[:, 2 * u :]
+            rec_z, rec_r, rec_h = ops.split(rec, 3, axis=-1)
             z = self.recurrent_activation(x_z + rec_z)
             r = self.recurrent_activation(x_r + rec_r)
             candidate = self.activation(x_h + r * rec_h)
         else:
-            rec_zr = ops.matmul(a_rec, self.recurrent_kernel[:, : 2 * u])
-            z = self.recurrent_activation(x_z + rec_zr[:, :u])
-            r = self.recurrent_activation(x_r + rec_zr[:, u:])
+            rec_z, rec_r = ops.split(ops.matmul(a_rec, self.recurrent_kernel[:, : 2 * u]), 2, axis=-1)
+            z = self.recurrent_activation(x_z + rec_z)
+            r = self.recurrent_activation(x_r + rec_r)
             candidate = self.activation(
                 x_h + ops.matmul(r * a_rec, self.recurrent_kernel[:, 2 * u :])
             )
@@ -299,18 +324,16 @@ class LSTMCell(_GatedCell):
 
         return initializer
 
-    def call(self, inputs, states, training=False):
+    def step(self, projected, states, training=False):
         a_prev, c_prev = states[0], states[1]
-        x = self._dropped_inputs(inputs, training)
         a_rec = self._dropped_state(a_prev, training)
-        z = ops.matmul(x, self.kernel) + ops.matmul(a_rec, self.recurrent_kernel)
-        if self.use_bias:
-            z = z + self.bias
-        u = self.units
-        gate_i = self.recurrent_activation(z[:, :u])
-        gate_f = self.recurrent_activation(z[:, u : 2 * u])
-        candidate = self.activation(z[:, 2 * u : 3 * u])
-        gate_o = self.recurrent_activation(z[:, 3 * u :])
+        z = projected + ops.matmul(a_rec, self.recurrent_kernel)
+        # One split, not four slices: the gradient of each slice is a full-width tensor.
+        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
+        gate_i = self.recurrent_activation(z_i)
+        gate_f = self.recurrent_activation(z_f)
+        candidate = self.activation(z_c)
+        gate_o = self.recurrent_activation(z_o)
         c = gate_f * c_prev + gate_i * candidate
         a = gate_o * self.activation(c)
         return a, [a, c]

@@ -348,3 +348,69 @@ def test_export_serves_in_a_process_without_our_code(tmp_path):
     )
     for kind in KINDS:
         np.testing.assert_allclose(np.array(served[kind]), expected[kind], atol=1e-6)
+
+
+# layers.RNN: the input projection hoisted out of the loop, otherwise keras.layers.RNN.
+
+def _fast_and_plain(kind, head, **rnn_kwargs):
+    import layers
+
+    ours_cell, _, _ = KINDS[kind]
+    fast = keras.Sequential(head() + [layers.RNN(ours_cell(), **rnn_kwargs)])
+    plain = keras.Sequential(head() + [keras.layers.RNN(ours_cell(), **rnn_kwargs)])
+    random_weights(fast)
+    copy_weights(fast, plain)
+    return fast, plain
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "rnn_kwargs",
+    [{"return_sequences": True}, {"return_state": True}, {"go_backwards": True, "return_sequences": True}],
+    ids=["sequences", "state", "backwards"],
+)
+def test_fast_rnn_equals_keras_rnn_outputs_and_gradients(kind, rnn_kwargs):
+    x = random_inputs()
+    fast, plain = _fast_and_plain(kind, lambda: [keras.Input((T, D))], **rnn_kwargs)
+    assert_all_close(fast(x), plain(x), atol=1e-6)
+    if not rnn_kwargs.get("return_state"):
+        assert_all_close(gradients(fast, x), gradients(plain, x), atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fast_rnn_masks_like_keras_rnn(kind):
+    ids = masked_tokens()
+    head = lambda: [keras.Input((T,), dtype="int32"), keras.layers.Embedding(10, D, mask_zero=True)]  # noqa: E731
+    fast, plain = _fast_and_plain(kind, head, return_sequences=True)
+    np.testing.assert_allclose(np.asarray(fast(ids)), np.asarray(plain(ids)), atol=1e-6)
+    # Padded positions repeat the last real step (the mask reached the loop).
+    out = np.asarray(fast(ids))
+    np.testing.assert_allclose(out[1, 3:], np.repeat(out[1, 2:3], T - 3, axis=0), atol=1e-6)
+
+
+def test_fast_rnn_dropout_masks_are_per_sequence_and_training_only():
+    import layers
+
+    x = np.ones((2, T, D), "float32")
+    fast = layers.RNN(GRUCell(U, dropout=0.5, seed=4), return_sequences=True)
+    plain = keras.layers.RNN(GRUCell(U, dropout=0.5, seed=4), return_sequences=True)
+    fast(x), plain(x)
+    plain.set_weights(fast.get_weights())
+    np.testing.assert_allclose(np.asarray(fast(x)), np.asarray(plain(x)), atol=1e-6)  # inference: no dropout
+    # Same seed, same single mask per sequence: the same outputs as the per-step loop in training too.
+    np.testing.assert_allclose(np.asarray(fast(x, training=True)), np.asarray(plain(x, training=True)), atol=1e-6)
+    assert not np.allclose(np.asarray(fast(x, training=True)), np.asarray(fast(x)))
+
+
+def test_fast_rnn_in_bidirectional_saves_and_reloads(tmp_path):
+    import layers
+
+    x = random_inputs()
+    model = keras.Sequential([keras.Input((T, D)),
+                              keras.layers.Bidirectional(layers.RNN(LSTMCell(U), return_sequences=True))])
+    random_weights(model)
+    assert type(model.layers[0].backward_layer) is layers.RNN  # rebuilt from config as our class
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)

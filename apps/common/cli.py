@@ -44,7 +44,7 @@ def run_dir_option(func):
 
 
 def training_options(func):
-    """--epochs, --seed, --batch-size, --learning-rate, --clipnorm, --patience."""
+    """--epochs, --seed, --batch-size, --learning-rate, --clipnorm, --patience, --strategy, --cpu-replicas."""
     options = [
         click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs (default: the app's)."),
         click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights, shuffling, dropout."),
@@ -53,10 +53,24 @@ def training_options(func):
         click.option("--clipnorm", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Clip each gradient to this norm."),
         click.option("--patience", type=click.IntRange(min=1), default=None, help="Early-stopping patience."),
+        click.option("--strategy", type=click.Choice(["default", "mirrored", "multi-worker"]), default="default",
+                     show_default=True, help="tf.distribute strategy; --batch-size is the global batch."),
+        click.option("--cpu-replicas", type=click.IntRange(min=1), default=None,
+                     help="Split the CPU into N logical devices (to try --strategy mirrored without GPUs)."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def distribution(given):
+    """The tf.distribute strategy of the training options (removed from `given`: not a run option).
+
+    Call it first: MultiWorkerMirroredStrategy must exist before other TensorFlow work.
+    """
+    from .distribute import make_strategy
+
+    return make_strategy(given.pop("strategy", "default"), given.pop("cpu_replicas", None))
 
 
 def export_options(func):

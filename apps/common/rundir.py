@@ -36,8 +36,12 @@ def atomic_write_text(path, text):
 
 class RunDir:
     def __init__(self, path, app):
+        from .distribute import is_chief
+
         self.path = pathlib.Path(path)
         self.app = app
+        # In a multi-worker run only the chief writes here; the others only read.
+        self.writer = is_chief()
 
     config_path = property(lambda self: self.path / "config.json")
     model_path = property(lambda self: self.path / "model.keras")
@@ -51,6 +55,8 @@ class RunDir:
         return self.path / "vocabulary" / f"{name}.txt"
 
     def write_vocabulary(self, name, tokens):
+        if not self.writer:
+            return
         atomic_write_text(self.vocabulary_path(name), "".join(f"{t}\n" for t in tokens))
 
     def read_vocabulary(self, name):
@@ -101,6 +107,8 @@ class RunDir:
             resuming = True
         else:
             resuming = False
+        if not self.writer:
+            return resuming
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_text(
             self.config_path,

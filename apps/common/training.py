@@ -1,14 +1,17 @@
 """model.fit with the callbacks every app uses, resumable after a crash."""
 
+import contextlib
 import csv
 import math
 import os
 import shutil
+import tempfile
 import time
 import warnings
 
 import keras
 
+from .distribute import shard_by_data
 from .rundir import RunDir
 
 
@@ -56,6 +59,12 @@ def _last_value(metrics_csv, column):
         return 0.0
 
 
+def _reduce_lr(monitor, mode, patience):
+    if not patience:
+        return []
+    return [keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=0.5, patience=patience, min_lr=1e-5)]
+
+
 def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_loss", mode="min",
         patience=3, verbose="auto", extra_callbacks=(), reduce_lr_patience=None):
     """Train with checkpoints, early stopping and resume; leave the best model in run_dir.
@@ -68,13 +77,85 @@ def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_
     `reduce_lr_patience` halves the learning rate after that many epochs
     without improvement.
     """
+    import tensorflow as tf
+
+    strategy = model.distribute_strategy
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        train_data, valid_data = shard_by_data(train_data), shard_by_data(valid_data)
+    with strategy.scope(), _built_beforehand(model, valid_data):
+        return _fit(model, train_data, valid_data, run_dir, epochs=epochs, monitor=monitor, mode=mode,
+                    patience=patience, verbose=verbose, extra_callbacks=extra_callbacks,
+                    reduce_lr_patience=reduce_lr_patience)
+
+
+@contextlib.contextmanager
+def _built_beforehand(model, valid_data):
+    """Build a model made in a strategy scope from a validation batch, then fit it as if it were not.
+
+    For such a model Keras' TF trainer draws one training batch before
+    training, only for its shapes, and reduces it across replicas: that fails
+    for batches of different lengths on different workers
+    (MultiWorkerMirroredStrategy), and it uses up one reshuffle of the data,
+    so a 2-replica run would see other batches than a 1-replica run. The
+    validation data is not shuffled, and fit runs inside the strategy's scope.
+    """
+    captured = getattr(model, "_distribute_strategy", None)
+    if captured is None:
+        yield
+        return
+    model._symbolic_build(data_batch=next(iter(valid_data)))
+    model._distribute_strategy = None
+    try:
+        yield
+    finally:
+        model._distribute_strategy = captured
+
+
+def _fit(model, train_data, valid_data, run_dir, *, epochs, monitor, mode, patience, verbose, extra_callbacks,
+         reduce_lr_patience):
+    if run_dir.writer:
+        return _fit_into(model, train_data, valid_data, run_dir, run_dir.backup_dir, epochs=epochs, monitor=monitor,
+                         mode=mode, patience=patience, verbose=verbose, extra_callbacks=extra_callbacks,
+                         reduce_lr_patience=reduce_lr_patience)
+    # A worker that is not the chief saves as the chief does (saving may take part in the
+    # workers' collective operations), but into a temporary directory removed at the end;
+    # when restarted it restores the chief's backup, like every other worker.
+    scratch = tempfile.mkdtemp(prefix="seqapps-worker-")
+    try:
+        return _fit_into(model, train_data, valid_data, RunDir(scratch, run_dir.app), run_dir.backup_dir,
+                         epochs=epochs, monitor=monitor, mode=mode, patience=patience, verbose=0,
+                         extra_callbacks=extra_callbacks, reduce_lr_patience=reduce_lr_patience)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class _RestoreFrom(keras.callbacks.BackupAndRestore):
+    """BackupAndRestore that restores from one directory and saves into another."""
+
+    def __init__(self, restore_dir, backup_dir, **kwargs):
+        super().__init__(str(backup_dir), **kwargs)
+        self.restore_dir = str(restore_dir)
+
+    def on_train_begin(self, logs=None):
+        saving = self._weights_path, self._training_metadata_path
+        self._weights_path = os.path.join(self.restore_dir, os.path.basename(saving[0]))
+        self._training_metadata_path = os.path.join(self.restore_dir, os.path.basename(saving[1]))
+        try:
+            self._load_model()
+        finally:
+            self._weights_path, self._training_metadata_path = saving
+
+
+def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, monitor, mode, patience, verbose,
+              extra_callbacks, reduce_lr_patience):
     best = _best_so_far(run_dir.metrics_csv, monitor, mode)
     run_dir.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    backup = dict(save_freq="epoch", delete_checkpoint=False)  # kept after the end: more --epochs continue
     callbacks = [
         ElapsedTime(_last_value(run_dir.metrics_csv, "elapsed_seconds")),
         *extra_callbacks,
-        # Kept after the end, so that the same command with more --epochs continues.
-        keras.callbacks.BackupAndRestore(str(run_dir.backup_dir), save_freq="epoch", delete_checkpoint=False),
+        keras.callbacks.BackupAndRestore(str(run_dir.backup_dir), **backup) if restore_dir == run_dir.backup_dir
+        else _RestoreFrom(restore_dir, run_dir.backup_dir, **backup),
         keras.callbacks.ModelCheckpoint(
             str(run_dir.best_checkpoint), monitor=monitor, mode=mode, save_best_only=True,
             initial_value_threshold=best,
@@ -84,9 +165,7 @@ def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_
         keras.callbacks.CSVLogger(str(run_dir.metrics_csv), append=True),
         keras.callbacks.TensorBoard(str(run_dir.logs_dir)),
     ]
-    if reduce_lr_patience:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(
-            monitor=monitor, mode=mode, factor=0.5, patience=reduce_lr_patience, min_lr=1e-5))
+    callbacks += _reduce_lr(monitor, mode, reduce_lr_patience)
     with warnings.catch_warnings():
         # Bucketed datasets have no known length; Keras warns at each first epoch end.
         warnings.filterwarnings("ignore", message="Your input ran out of data")

@@ -43,6 +43,7 @@ def _split(options):
 @common.training_options
 def train(run_dir, **given):
     """Train a next-event model into RUN_DIR; run again to continue an interrupted run."""
+    strategy = common.distribution(given)
     options = common.overrides(config.DEFAULTS, **given)
     run = RunDir(run_dir, config.APP)
     common.seed_everything(options["seed"])
@@ -69,10 +70,11 @@ def train(run_dir, **given):
 
     from .model import build_model
 
-    model = build_model(options, len(vocabulary))
+    with strategy.scope():
+        model = build_model(options, len(vocabulary))
     fit(model, train_ds, valid_ds, run, epochs=options["epochs"], monitor="val_loss", mode="min",
         patience=options["patience"])
-    click.echo(f"model written to {run.model_path}")
+    click.echo(f"model written to {run.model_path}" if run.writer else "worker done: the chief writes the run")
 
 
 def load_run(run_dir):
@@ -226,36 +228,49 @@ def export(run_dir, export_base, version):
 @click.option("--cell", type=click.Choice(["rnn", "gru", "lstm"]), required=True)
 @click.option("--units", type=click.IntRange(min=1), help="Default: Chung et al.'s ~20k parameters.")
 @click.option("--layers", type=click.IntRange(min=1))
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True))
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True),
+              help="Between layers and before the output (default 0, as in Chung et al.).")
+@click.option("--window", type=click.IntRange(min=2),
+              help="Train on pieces of this many steps (default: whole sequences); validation always whole.")
+@click.option("--name", help="Run name under RUN_DIR (default DATASET-CELL-UNITS).")
 @common.training_options
-def benchmark(run_dir, dataset, data_dir, cell, units, **given):
+def benchmark(run_dir, dataset, data_dir, cell, units, name, **given):
     """Train and evaluate on piano rolls: NLL per time step, as in Chung et al. 2014."""
     from datasets.polyphonic import make_dataset, read_piano_rolls, split_paths
 
     from . import polyphonic
 
+    strategy = common.distribution(given)
     options = common.overrides(config.BENCHMARK_DEFAULTS, **given)
     options.update(mode="benchmark", dataset=dataset, cell=cell, units=units or polyphonic.CHUNG_UNITS[cell])
-    run = RunDir(os.path.join(run_dir, f"{dataset}-{cell}-{options['units']}"), config.APP)
+    if name is not None and (not name or os.sep in name or name.startswith(".")):
+        raise UserError(f"--name {name!r}: give a plain folder name")
+    run = RunDir(os.path.join(run_dir, name or f"{dataset}-{cell}-{options['units']}"), config.APP)
     common.seed_everything(options["seed"])
     train_path, valid_path = split_paths(data_dir, dataset)
     train_rolls, valid_rolls = read_piano_rolls(train_path), read_piano_rolls(valid_path)
     run.start(options, config.RESUMABLE)
-    train_ds = make_dataset(train_rolls, batch_size=options["batch_size"], shuffle=True, seed=options["seed"])
+    train_ds = make_dataset(train_rolls, batch_size=options["batch_size"], shuffle=True, seed=options["seed"],
+                            window=options["window"])
     valid_ds = make_dataset(valid_rolls, batch_size=options["batch_size"], shuffle=False, seed=0)
-    model = polyphonic.build_model(cell, options["units"], options["layers"], options["dropout"],
-                                   options["learning_rate"], options["clipnorm"], options["seed"])
+    with strategy.scope():
+        model = polyphonic.build_model(cell, options["units"], options["layers"], options["dropout"],
+                                       options["learning_rate"], options["clipnorm"], options["seed"])
     click.echo(f"{dataset}: {len(train_rolls)} training and {len(valid_rolls)} validation sequences; "
                f"{cell} {options['units']} units, {model.count_params()} parameters")
     from apps.common.training import fit
 
     fit(model, train_ds.map(lambda x, y, w: (x, y, w)), valid_ds, run, epochs=options["epochs"], monitor="val_nll",
         mode="min", patience=options["patience"], extra_callbacks=[polyphonic.ValidationNLL(valid_ds)])
+    if not run.writer:
+        return
     import keras
 
     best = keras.models.load_model(run.model_path, compile=False)
     nll = polyphonic.nll_per_step(best, valid_ds)
     atomic_write_text(run.evaluation_path, json.dumps({"dataset": dataset, "cell": cell, "units": options["units"],
+                                                       "layers": options["layers"], "dropout": options["dropout"],
+                                                       "window": options["window"],
                                                        "parameters": best.count_params(),
                                                        "valid_nll_per_step": nll}, indent=2) + "\n")
     table = polyphonic.write_report(run_dir)

@@ -80,6 +80,7 @@ def _entity_f1_callback(dataset, tag_names):
 @common.training_options
 def train(run_dir, **given):
     """Train a tagger into RUN_DIR; run again to continue an interrupted run."""
+    strategy = common.distribution(given)
     options = common.overrides(config.DEFAULTS, **given)
     run = RunDir(run_dir, config.APP)
     common.seed_everything(options["seed"])
@@ -110,11 +111,12 @@ def train(run_dir, **given):
 
     from .model import build_model
 
-    model = build_model(options, word_lookup.vocabulary_size(), char_lookup.vocabulary_size(), len(tags))
+    with strategy.scope():
+        model = build_model(options, word_lookup.vocabulary_size(), char_lookup.vocabulary_size(), len(tags))
     fit(model, train_ds, valid_ds, run, epochs=options["epochs"], monitor="val_f1", mode="max",
         patience=options["patience"], extra_callbacks=[_entity_f1_callback(valid_ds, tags)],
         reduce_lr_patience=options["reduce_lr_patience"])
-    click.echo(f"model written to {run.model_path}")
+    click.echo(f"model written to {run.model_path}" if run.writer else "worker done: the chief writes the run")
 
 
 def load_run(run_dir):

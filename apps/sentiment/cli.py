@@ -35,6 +35,7 @@ def cli():
 @common.training_options
 def train(run_dir, **given):
     """Train a model into RUN_DIR; run again to continue an interrupted run."""
+    strategy = common.distribution(given)
     options = common.overrides(config.DEFAULTS, **given)
     run = RunDir(run_dir, config.APP)
     common.seed_everything(options["seed"])
@@ -57,12 +58,13 @@ def train(run_dir, **given):
                    seed=options["seed"])
     train_ds = make_dataset(train_texts, train_labels, shuffle=True, **batches)
     valid_ds = make_dataset(valid_texts, valid_labels, shuffle=False, **batches)
-    model = build_model(options, vectorizer.vocabulary_size())
+    with strategy.scope():
+        model = build_model(options, vectorizer.vocabulary_size())
     from apps.common.training import fit
 
     fit(model, train_ds, valid_ds, run, epochs=options["epochs"], monitor="val_accuracy", mode="max",
         patience=options["patience"])
-    click.echo(f"model written to {run.model_path}")
+    click.echo(f"model written to {run.model_path}" if run.writer else "worker done: the chief writes the run")
 
 
 def load_run(run_dir):

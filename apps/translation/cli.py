@@ -37,6 +37,7 @@ def cli():
 @common.training_options
 def train(run_dir, **given):
     """Train into RUN_DIR; run again to continue an interrupted run."""
+    strategy = common.distribution(given)
     options = common.overrides(config.DEFAULTS, **given)
     options["level"] = level_of(options)
     run = RunDir(run_dir, config.APP)
@@ -68,10 +69,11 @@ def train(run_dir, **given):
 
     from .model import build_model
 
-    model = build_model(options, source_lookup.vocabulary_size(), target_lookup.vocabulary_size())
+    with strategy.scope():
+        model = build_model(options, source_lookup.vocabulary_size(), target_lookup.vocabulary_size())
     fit(model, train_ds, valid_ds, run, epochs=options["epochs"], monitor="val_loss", mode="min",
         patience=options["patience"])
-    click.echo(f"model written to {run.model_path}")
+    click.echo(f"model written to {run.model_path}" if run.writer else "worker done: the chief writes the run")
 
 
 def load_run(run_dir):
