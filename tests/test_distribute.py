@@ -91,32 +91,41 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_two_workers_train_together_and_only_the_chief_writes(tmp_path):
-    from tests.fixtures import sentiment_rows, write_jsonl
-
-    rows = write_jsonl(tmp_path / "s.jsonl", sentiment_rows(120, seed=0))
+def _workers(tmp_path, rows, run_dirs, epochs):
     cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]}
     procs = []
-    for index in range(2):
+    for index, run_dir in enumerate(run_dirs):
         config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
-        # Each worker gets its own --run-dir here, so that the test can see who wrote what;
-        # on a real cluster they all name the same shared directory.
-        cmd = [sys.executable, "-m", "apps.sentiment", "train", "--run-dir", str(tmp_path / f"run{index}"),
-               "--train-file", rows, "--epochs", "2", "--units", "8", "--embedding-dim", "8", "--max-tokens", "100",
-               "--batch-size", "8", "--strategy", "multi-worker"]
+        cmd = [sys.executable, "-m", "apps.sentiment", "train", "--run-dir", str(run_dir),
+               "--train-file", rows, "--epochs", str(epochs), "--units", "8", "--embedding-dim", "8",
+               "--max-tokens", "100", "--batch-size", "8", "--strategy", "multi-worker"]
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_CONFIG": config}
         procs.append(subprocess.Popen(cmd, cwd=apps.PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True))
     outputs = []
     try:
         for proc in procs:
-            outputs.append(proc.communicate(timeout=300)[0])
+            outputs.append(proc.communicate(timeout=240)[0])
     finally:
         for proc in procs:
             proc.kill()
     assert [p.returncode for p in procs] == [0, 0], [o[-2000:] for o in outputs]
+    return outputs
+
+
+def test_two_workers_train_together_only_the_chief_writes_and_a_restart_resumes(tmp_path):
+    from tests.fixtures import sentiment_rows, write_jsonl
+
+    rows = write_jsonl(tmp_path / "s.jsonl", sentiment_rows(120, seed=0))
     chief = tmp_path / "run0"
+    # First each worker names its own --run-dir, so that the test sees who wrote what.
+    outputs = _workers(tmp_path, rows, [chief, tmp_path / "run1"], epochs=1)
     assert (chief / "model.keras").exists() and (chief / "config.json").exists()
-    assert [int(r["epoch"]) for r in _epochs(chief / "metrics.csv")] == [0, 1]
+    assert [int(r["epoch"]) for r in _epochs(chief / "metrics.csv")] == [0]
     assert not (tmp_path / "run1").exists(), sorted(str(p) for p in (tmp_path / "run1").rglob("*"))
     assert "worker done" in outputs[1]
+    # Restarted as on a real cluster (one shared directory) with more epochs: both restore the
+    # chief's backup and go on from epoch 1.
+    _workers(tmp_path, rows, [chief, chief], epochs=2)
+    assert [int(r["epoch"]) for r in _epochs(chief / "metrics.csv")] == [0, 1]
+    assert not list(tmp_path.glob("seqapps-worker-*"))

@@ -154,3 +154,21 @@ def test_polyphonic_benchmark_reports_nll_per_step(tmp_path):
     table = (tmp_path / "bench" / "benchmark.md").read_text()
     assert "| jsb_chorales | lstm | 36 |" in table and "8.67" in table
     assert (tmp_path / "bench" / "jsb_chorales-lstm-36.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_training_pieces_cover_every_step_once_as_a_target():
+    from datasets.polyphonic import windows
+
+    roll = np.arange(11 * 88, dtype="float32").reshape(11, 88)
+    pieces = windows([roll, roll[:2]], 4)
+    assert [len(p) for p in pieces] == [5, 5, 3, 2]
+    targets = np.concatenate([p[1:] for p in pieces[:3]])
+    np.testing.assert_array_equal(targets, roll[1:])  # steps 1..10, each once
+    np.testing.assert_array_equal(pieces[1][0], roll[4])  # a piece starts where the last one's inputs ended
+
+
+def test_benchmark_run_name_must_be_a_plain_folder(tmp_path):
+    result = CliRunner().invoke(cli, ["benchmark", "--run-dir", str(tmp_path), "--dataset", "jsb_chorales",
+                                      "--data-dir", str(tmp_path), "--cell", "gru", "--name", "../elsewhere"])
+    assert result.exit_code != 0 and "give a plain folder name" in result.output
+    assert not (tmp_path.parent / "elsewhere").exists()

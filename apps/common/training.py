@@ -123,6 +123,7 @@ def _fit(model, train_data, valid_data, run_dir, *, epochs, monitor, mode, patie
     scratch = tempfile.mkdtemp(prefix="seqapps-worker-")
     try:
         return _fit_into(model, train_data, valid_data, RunDir(scratch, run_dir.app), run_dir.backup_dir,
+                         history_from=run_dir,
                          epochs=epochs, monitor=monitor, mode=mode, patience=patience, verbose=0,
                          extra_callbacks=extra_callbacks, reduce_lr_patience=reduce_lr_patience)
     finally:
@@ -147,12 +148,15 @@ class _RestoreFrom(keras.callbacks.BackupAndRestore):
 
 
 def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, monitor, mode, patience, verbose,
-              extra_callbacks, reduce_lr_patience):
-    best = _best_so_far(run_dir.metrics_csv, monitor, mode)
+              extra_callbacks, reduce_lr_patience, history_from=None):
+    # Every worker must decide to save a checkpoint at the same epochs (saving takes part in
+    # collective operations), so all start from the best value in the chief's metrics.
+    history_from = history_from or run_dir
+    best = _best_so_far(history_from.metrics_csv, monitor, mode)
     run_dir.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
     backup = dict(save_freq="epoch", delete_checkpoint=False)  # kept after the end: more --epochs continue
     callbacks = [
-        ElapsedTime(_last_value(run_dir.metrics_csv, "elapsed_seconds")),
+        ElapsedTime(_last_value(history_from.metrics_csv, "elapsed_seconds")),
         *extra_callbacks,
         keras.callbacks.BackupAndRestore(str(run_dir.backup_dir), **backup) if restore_dir == run_dir.backup_dir
         else _RestoreFrom(restore_dir, run_dir.backup_dir, **backup),
@@ -171,6 +175,8 @@ def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, mo
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         history = model.fit(train_data, validation_data=valid_data, epochs=epochs, callbacks=callbacks, shuffle=False,
                             verbose=verbose)
+    if history_from is not run_dir:  # a worker's scratch copy: the chief keeps the model
+        return history
     if not run_dir.best_checkpoint.exists():
         raise RuntimeError(f"training produced no finite '{monitor}'; nothing was saved")
     tmp = run_dir.model_path.with_name(".model.keras.tmp")
