@@ -32,11 +32,20 @@ def test_chief_is_the_chief_task_or_worker_zero_without_one():
         task_of("{not json")
 
 
-def _train(app, args):
+def _start(app, args):
     env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    return subprocess.run([sys.executable, "-m", f"apps.{app}", "train", *args], cwd=apps.PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.Popen([sys.executable, "-m", f"apps.{app}", "train", *args], cwd=apps.PROJECT_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _train(app, args):
+    proc = _start(app, args)
+    try:
+        out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def _epochs(metrics_csv):
@@ -69,10 +78,16 @@ def test_mirrored_on_two_cpu_replicas_trains_every_app_and_matches_one_replica(t
         "music": ("music", ["--data-dir", str(tunes), "--epochs", "1", "--units", "8", "--layers", "1",
                             "--window", "16", *mirrored]),
     }
-    for name, (app, args) in runs.items():
-        done = _train(app, ["--run-dir", str(tmp_path / name), *args])
-        assert done.returncode == 0, (name, done.stdout[-1000:], done.stderr[-3000:])
-        assert (tmp_path / name / "model.keras").exists(), name
+    # Separate processes (the CPU split happens before TensorFlow starts), all at once.
+    procs = {name: _start(app, ["--run-dir", str(tmp_path / name), *args]) for name, (app, args) in runs.items()}
+    try:
+        for name, proc in procs.items():
+            out, err = proc.communicate(timeout=400)
+            assert proc.returncode == 0, (name, out[-1000:], err[-3000:])
+            assert (tmp_path / name / "model.keras").exists(), name
+    finally:
+        for proc in procs.values():
+            proc.kill()
     one, two = _epochs(tmp_path / "sentiment-one" / "metrics.csv"), _epochs(tmp_path / "sentiment" / "metrics.csv")
     assert len(one) == len(two) == 2
     for a, b in zip(one, two):
