@@ -114,7 +114,9 @@ def _workers(tmp_path, rows, run_dirs, epochs):
         cmd = [sys.executable, "-m", "apps.sentiment", "train", "--run-dir", str(run_dir),
                "--train-file", rows, "--epochs", str(epochs), "--units", "8", "--embedding-dim", "8",
                "--max-tokens", "100", "--batch-size", "8", "--strategy", "multi-worker"]
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_CONFIG": config}
+        scratch_parent = tmp_path / "tmp"  # where the non-chief worker's scratch directory goes
+        scratch_parent.mkdir(exist_ok=True)
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_CONFIG": config, "TMPDIR": str(scratch_parent)}
         procs.append(subprocess.Popen(cmd, cwd=apps.PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True))
     outputs = []
@@ -143,4 +145,4 @@ def test_two_workers_train_together_only_the_chief_writes_and_a_restart_resumes(
     # chief's backup and go on from epoch 1.
     _workers(tmp_path, rows, [chief, chief], epochs=2)
     assert [int(r["epoch"]) for r in _epochs(chief / "metrics.csv")] == [0, 1]
-    assert not list(tmp_path.glob("seqapps-worker-*"))
+    assert (tmp_path / "tmp").is_dir() and not list((tmp_path / "tmp").glob("seqapps-worker-*"))
