@@ -6,6 +6,8 @@ with target_in = [start, y1..yn] and target_out = [y1..yn, end].
 """
 
 import collections
+import itertools
+import unicodedata
 
 import tensorflow as tf
 
@@ -13,23 +15,64 @@ START, END = "[START]", "[END]"
 START_ID, END_ID = 2, 3
 
 
-def split_tokens(texts, level):
+def split_tokens(texts, level, lowercase=True):
     """Strings [N] -> ragged tokens [N, (T)]: characters, or words with punctuation split off.
 
-    Lower-cased with Unicode-aware case mapping, so accents survive
-    ("¿Dónde" -> "¿", "dónde"). Invalid UTF-8 bytes become U+FFFD.
+    Accents survive: a letter typed as base + combining mark is composed first
+    (see compose_accents), and lower-casing is Unicode-aware ("¿Dónde" -> "¿",
+    "dónde"). Invalid UTF-8 bytes become U+FFFD.
     """
-    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
-    texts = tf.strings.lower(texts, encoding="utf-8")
+    texts = compose_accents(texts)
+    if lowercase:
+        texts = tf.strings.lower(texts, encoding="utf-8")
     if level == "char":
         return tf.strings.unicode_split(texts, "UTF-8")
     texts = tf.strings.regex_replace(texts, r"([^\p{L}\p{N}\s'])", r" \1 ")
     return tf.strings.split(tf.strings.strip(texts))
 
 
-def build_vocabulary(texts, level, max_tokens):
+def _composition_table():
+    """{base * 0x110000 + combining mark: composed code point} for every letter that NFC composes with one mark."""
+    table = {}
+    for base in itertools.chain(range(0x41, 0x250), range(0x370, 0x500)):
+        for mark in range(0x300, 0x370):
+            composed = unicodedata.normalize("NFC", chr(base) + chr(mark))
+            if len(composed) == 1:
+                table[base * 0x110000 + mark] = ord(composed)
+    return table
+
+
+_COMPOSITION = _composition_table()
+
+
+def compose_accents(texts):
+    """Strings [N] -> strings [N] with each Latin, Greek or Cyrillic letter + combining mark composed, as NFC does.
+
+    In the graph (TensorFlow has no NFC op of its own), so an exported model
+    treats "cafe\u0301" like "café" whatever the client sends. Covers one mark
+    per letter, which is how accents are typed decomposed; invalid UTF-8 bytes
+    become U+FFFD.
+    """
+    chars = tf.strings.unicode_decode(texts, "UTF-8", errors="replace")
+    flat, rows = tf.cast(chars.flat_values, tf.int64), chars.value_rowids()
+    following = tf.concat([flat, [0]], axis=0)[1:]
+    last_in_row = tf.not_equal(rows, tf.concat([rows, [-1]], axis=0)[1:])
+    # Sorted constants and a binary search rather than a hash table: no resource for an export to track.
+    keys = tf.constant(sorted(_COMPOSITION), tf.int64)
+    values = tf.constant([_COMPOSITION[k] for k in sorted(_COMPOSITION)], tf.int64)
+    query = flat * 0x110000 + following
+    at = tf.minimum(tf.searchsorted(keys, query), len(_COMPOSITION) - 1)
+    composes = tf.logical_and(tf.equal(tf.gather(keys, at), query), tf.logical_not(last_in_row))
+    absorbed = tf.concat([[False], composes], axis=0)[:-1]  # the mark now inside its letter
+    flat = tf.where(composes, tf.gather(values, at), flat)
+    kept = tf.ragged.boolean_mask(chars.with_flat_values(tf.cast(flat, tf.int32)),
+                                  chars.with_flat_values(tf.logical_not(absorbed)))
+    return tf.strings.unicode_encode(kept, "UTF-8")
+
+
+def build_vocabulary(texts, level, max_tokens, lowercase=True):
     counts = collections.Counter(
-        t.decode("utf-8") for row in split_tokens(tf.constant(texts), level).to_list() for t in row
+        t.decode("utf-8") for row in split_tokens(tf.constant(texts), level, lowercase).to_list() for t in row
     )
     ranked = [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if t not in (START, END, "")]
     return [START, END] + ranked[: max(0, max_tokens - 4)]
@@ -43,9 +86,9 @@ def make_lookup(vocabulary):
     return lookup
 
 
-def encode(texts, lookup, level, max_length):
+def encode(texts, lookup, level, max_length, lowercase=True):
     """Ragged ids [N, (T)], at most max_length tokens."""
-    return lookup(split_tokens(texts, level))[:, :max_length]
+    return lookup(split_tokens(texts, level, lowercase))[:, :max_length]
 
 
 def ids_to_text(ids, vocabulary, level):
@@ -73,7 +116,8 @@ def make_dataset(pairs, source_lookup, target_lookup, *, level, max_length, batc
 
     def to_ids(source, target):
         src = encode(source, source_lookup["lookup"], source_lookup["level"], max_length)
-        tgt = encode(target, target_lookup["lookup"], target_lookup["level"], max_length - 1)
+        tgt = encode(target, target_lookup["lookup"], target_lookup["level"], max_length - 1,
+                     target_lookup.get("lowercase", True))
         n = tf.shape(tgt.row_lengths())[0]
         starts = tf.fill([n, 1], tf.constant(START_ID, tf.int64))
         ends = tf.fill([n, 1], tf.constant(END_ID, tf.int64))

@@ -43,6 +43,60 @@ def test_pairs_reader(tmp_path):
         read_pairs(str(tmp_path / "p.tsv"), target_column=5)
 
 
+class MarkovDecoder:
+    """A decoder whose next-token probabilities depend only on the last token: transitions[last] [V]."""
+
+    def __init__(self, transitions):
+        self.log_transitions = np.log(np.asarray(transitions, "float32") + 1e-12)
+
+    def encode(self, source):
+        batch = source.shape[0]
+        return np.zeros((batch, 1, 1), "float32"), [np.zeros((batch, 1), "float32")], np.ones((batch, 1), bool)
+
+    def step(self, token, states, encoded, mask):
+        weights = np.ones((len(token), encoded.shape[1]), "float32")
+        return self.log_transitions[np.asarray(token)], states, weights
+
+
+def test_beam_search_finds_what_greedy_misses_and_normalises_length():
+    from apps.translation.model import beam_decode, greedy_decode
+
+    # ids: 0 pad, 1 unk, 2 start, 3 end, 4 A, 5 B. Greedy takes A (0.6) then ends at 0.3: 0.18 in all;
+    # B (0.4) then end (0.9) is 0.36.
+    transitions = np.zeros((6, 6))
+    transitions[2, [4, 5]] = [0.6, 0.4]
+    transitions[4, [3, 1, 4]] = [0.3, 0.35, 0.35]
+    transitions[5, [3, 4]] = [0.9, 0.1]
+    source = np.ones((2, 3), "int64")
+    greedy, _ = greedy_decode(MarkovDecoder(transitions), source, 5)
+    assert np.asarray(greedy)[0, 0] == 4
+    beam = np.asarray(beam_decode(MarkovDecoder(transitions), source, 2, 5))
+    np.testing.assert_array_equal(beam, [[5, 3, 0, 0, 0]] * 2)
+    # End at once (0.5, one token) or A C end (0.5 * 0.9 * 1 = 0.45, three tokens): raw log-probability
+    # prefers the short one, divided by the length the long one.
+    transitions = np.zeros((7, 7))
+    transitions[2, [3, 4]] = [0.5, 0.5]  # start: end now, or A
+    transitions[4, [6, 3]] = [0.9, 0.1]  # A: then C, or end
+    transitions[6, 3] = 1.0  # C: end
+    raw = np.asarray(beam_decode(MarkovDecoder(transitions), source, 3, 5, length_penalty=0.0))
+    normalised = np.asarray(beam_decode(MarkovDecoder(transitions), source, 3, 5, length_penalty=1.0))
+    np.testing.assert_array_equal(raw[0], [3, 0, 0, 0, 0])
+    np.testing.assert_array_equal(normalised[0], [4, 6, 3, 0, 0])
+
+
+def test_decomposed_accents_compose_in_the_graph():
+    import tensorflow as tf
+
+    from datasets.seq2seq import split_tokens
+
+    decomposed = "¿Dónde esta\u0301 el nin\u0303o, Zoe\u0308?"
+    composed = "¿Dónde está el niño, Zoë?"
+    tokens = split_tokens(tf.constant([decomposed, composed, "", b"\xff"]), "word").to_list()
+    assert tokens[0] == tokens[1] == [t.encode() for t in ["¿", "dónde", "está", "el", "niño", ",", "zoë", "?"]]
+    assert tokens[2] == [] and tokens[3] == ["\ufffd".encode()]
+    assert split_tokens(tf.constant(["Está"]), "word", lowercase=False).to_list() == [["Está".encode()]]
+
+
 def test_ids_to_text_stops_at_end_and_glues_punctuation():
     from datasets.seq2seq import ids_to_text
 
@@ -76,7 +130,7 @@ def test_beam_of_one_is_greedy_and_evaluate_reports_all_metrics(trained):
     import tensorflow as tf
 
     from apps.translation.cli import load_run, translate_texts
-    from apps.translation.model import Decoder, beam_search, greedy_decode
+    from apps.translation.model import Decoder, beam_decode, greedy_decode
     from datasets.seq2seq import END_ID, encode
 
     _, run_dir = trained
@@ -84,9 +138,9 @@ def test_beam_of_one_is_greedy_and_evaluate_reports_all_metrics(trained):
     texts = ["3 May 1979", "Tuesday, 10 July 2001", "09/05/88", "3 de mayo de 1979"]
     source = encode(tf.constant(texts), source_lookup, "char", options["max_length"]).to_tensor()
     tokens, attention = greedy_decode(Decoder(model), source, options["max_length"])
-    greedy = [[int(t) for t in row[: list(row).index(END_ID)] if t] if END_ID in list(row) else
-              [int(t) for t in row if t] for row in np.asarray(tokens)]
-    assert beam_search(Decoder(model), source, 1, options["max_length"]) == greedy
+    assert END_ID in np.asarray(tokens)
+    beam = beam_decode(Decoder(model), source, 1, options["max_length"])
+    np.testing.assert_array_equal(np.asarray(beam), np.asarray(tokens))
     weights = np.asarray(attention)
     assert np.allclose(weights[:, 0].sum(-1), 1.0, atol=1e-4)
     beams = translate_texts(texts, options, model, source_lookup, target_lookup, beam_size=4)
@@ -117,17 +171,24 @@ def test_export_decodes_inside_the_graph(trained):
     assert result.exit_code == 0, result.output
     version = result.output.strip().splitlines()[-1]
     local = CliRunner().invoke(cli, ["translate", "--run-dir", str(run_dir), "3 May 1979"])
+    beam = CliRunner().invoke(cli, ["translate", "--run-dir", str(run_dir), "--beam-size", "4", "3 May 1979"])
     out = run_isolated(
         f"""
         import json, tensorflow as tf
-        serve = tf.saved_model.load({version!r}).signatures["serving_default"]
-        out = serve(texts=tf.constant(["3 May 1979", "", "zzz unknown ☃ words", b"\\xff\\xfe", "9" * 5000]))
-        print(json.dumps([t.decode("utf-8") for t in out["translation"].numpy()]))
+        loaded = tf.saved_model.load({version!r})
+        texts = tf.constant(["3 May 1979", "", "zzz unknown ☃ words", b"\\xff\\xfe", "9" * 5000,
+                             "1 ao\u0302ut 1999", "1 août 1999"])
+        greedy = loaded.signatures["serving_default"](texts=texts)["translation"].numpy()
+        beam = loaded.signatures["beam_search"](texts=texts)["translation"].numpy()
+        print(json.dumps([[t.decode("utf-8") for t in out] for out in (greedy, beam)]))
         """,
         cwd=base,
     )
-    assert len(out) == 5
-    assert out[0] == local.output.strip().splitlines()[-1]
+    greedy, beam_out = out
+    assert len(greedy) == len(beam_out) == 7
+    assert greedy[0] == local.output.strip().splitlines()[-1]
+    assert beam_out[0] == beam.output.strip().splitlines()[-1]
+    assert greedy[5] == greedy[6] and beam_out[5] == beam_out[6]  # a decomposed accent reads as composed
 
 
 @pytest.mark.tf_only

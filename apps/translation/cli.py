@@ -27,12 +27,16 @@ def cli():
 @click.option("--target-column", type=click.IntRange(min=0))
 @click.option("--train-size", type=click.IntRange(min=10), help="How many dates to generate.")
 @click.option("--level", type=click.Choice(["char", "word"]), help="Tokens: default char for dates, else word.")
+@click.option("--target-case", type=click.Choice(["keep", "lower"]),
+              help="keep (default): the model writes capitals itself, as references have them.")
 @click.option("--max-tokens", type=click.IntRange(min=5))
 @click.option("--max-length", type=click.IntRange(min=2))
 @click.option("--cell", type=click.Choice(["rnn", "gru", "lstm"]))
 @click.option("--units", type=click.IntRange(min=1))
 @click.option("--embedding-dim", type=click.IntRange(min=1))
 @click.option("--attention", type=click.Choice(["additive", "multiplicative"]))
+@click.option("--output-dim", type=click.IntRange(min=1),
+              help="Attentional vector before the softmax (default 2 x units); smaller trains faster.")
 @click.option("--dropout", type=click.FloatRange(0, 1, max_open=True))
 @common.training_options
 def train(run_dir, **given):
@@ -51,7 +55,8 @@ def train(run_dir, **given):
         source_vocab, target_vocab = run.read_vocabulary("source"), run.read_vocabulary("target")
     else:
         source_vocab = build_vocabulary([s for s, _ in train_pairs], options["level"], options["max_tokens"])
-        target_vocab = build_vocabulary([t for _, t in train_pairs], options["level"], options["max_tokens"])
+        target_vocab = build_vocabulary([t for _, t in train_pairs], options["level"], options["max_tokens"],
+                                        lowercase=options["target_case"] == "lower")
         run.write_vocabulary("source", source_vocab)
         run.write_vocabulary("target", target_vocab)
     source_lookup, target_lookup = make_lookup(source_vocab), make_lookup(target_vocab)
@@ -59,7 +64,8 @@ def train(run_dir, **given):
                f"{options['level']} vocabularies {source_lookup.vocabulary_size()} -> "
                f"{target_lookup.vocabulary_size()}")
     batches = dict(source_lookup={"lookup": source_lookup, "level": options["level"]},
-                   target_lookup={"lookup": target_lookup, "level": options["level"]},
+                   target_lookup={"lookup": target_lookup, "level": options["level"],
+                                  "lowercase": options["target_case"] == "lower"},
                    level=options["level"], max_length=options["max_length"], batch_size=options["batch_size"],
                    seed=options["seed"])
     train_ds = make_dataset(train_pairs, shuffle=True, **batches)
@@ -92,33 +98,24 @@ def load_run(run_dir):
     return options, model, make_lookup(run.read_vocabulary("source")), make_lookup(run.read_vocabulary("target"))
 
 
+def check_beam_size(beam_size, target_lookup):
+    if beam_size > target_lookup.vocabulary_size():
+        raise UserError(f"--beam-size {beam_size} is larger than the target vocabulary "
+                        f"({target_lookup.vocabulary_size()} tokens)")
+
+
 def translate_texts(texts, options, model, source_lookup, target_lookup, beam_size=1, batch_size=256,
                     length_penalty=1.0):
-    """(translations, greedy attention weights [N, L, S] or None for beam search)."""
-    import numpy as np
+    """Translations of texts, by the same graph functions the export serves."""
     import tensorflow as tf
 
-    from datasets.seq2seq import encode, ids_to_text
-
-    from .model import Decoder, beam_search
+    check_beam_size(beam_size, target_lookup)
     from .serving import make_translate_fn
 
-    vocabulary = target_lookup.get_vocabulary()
-    if beam_size == 1:
-        translate = make_translate_fn(model, source_lookup, vocabulary, options["level"], options["max_length"])
-        return [t.decode("utf-8") for i in range(0, len(texts), batch_size)
-                for t in translate(tf.constant(texts[i:i + batch_size]))["translation"].numpy()]
-    decoder = Decoder(model)
-    out = []
-    for i in range(0, len(texts), batch_size):
-        source = encode(tf.constant(texts[i:i + batch_size]), source_lookup, options["level"],
-                        options["max_length"]).to_tensor()
-        source = tf.pad(source, [[0, 0], [0, tf.maximum(1 - tf.shape(source)[1], 0)]])
-        best = beam_search(decoder, source, beam_size, options["max_length"], length_penalty)
-        width = max(1, max(len(b) for b in best))
-        ids = np.array([b + [0] * (width - len(b)) for b in best], dtype="int64")
-        out += [t.decode("utf-8") for t in ids_to_text(ids, vocabulary, options["level"]).numpy()]
-    return out
+    translate = make_translate_fn(model, source_lookup, target_lookup.get_vocabulary(), options["level"],
+                                  options["max_length"], beam_size, length_penalty)
+    return [t.decode("utf-8") for i in range(0, len(texts), batch_size)
+            for t in translate(tf.constant(texts[i:i + batch_size]))["translation"].numpy()]
 
 
 @cli.command()
@@ -211,16 +208,20 @@ def translate(run_dir, texts, beam_size, length_penalty, plot_attention):
 @cli.command()
 @common.run_dir_option
 @common.export_options
-def export(run_dir, export_base, version):
+@click.option("--beam-size", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Hypotheses of the beam_search signature; 1 exports serving_default (greedy) only.")
+@click.option("--length-penalty", type=float, default=1.0, show_default=True)
+def export(run_dir, export_base, version, beam_size, length_penalty):
     """Write a SavedModel to EXPORT_BASE/translation/VERSION; prints that directory last."""
     from apps.common.export import export_versioned
 
     from .serving import write_saved_model
 
     options, model, source_lookup, target_lookup = load_run(run_dir)
+    check_beam_size(beam_size, target_lookup)
     target = export_versioned(
         lambda path: write_saved_model(path, model, source_lookup, target_lookup, options["level"],
-                                       options["max_length"]),
+                                       options["max_length"], beam_size, length_penalty),
         export_base, config.APP, version,
     )
     click.echo(str(target))

@@ -12,6 +12,7 @@ DEFAULTS = {
     "target_column": 1,
     "train_size": 50000,          # generated dates
     "level": None,                # char or word; default: char for dates, word otherwise
+    "target_case": "keep",        # keep: translations come out cased; sources are always lower-cased
     "max_tokens": 20000,
     "max_length": 40,
     # model
@@ -19,6 +20,8 @@ DEFAULTS = {
     "units": 128,
     "embedding_dim": 64,
     "attention": "additive",      # or multiplicative
+    "output_dim": None,           # attentional vector before the softmax; default 2 * units. Smaller is
+                                  # much faster with a large target vocabulary: the softmax dominates.
     "dropout": 0.1,
     # training
     "batch_size": 64,

@@ -5,7 +5,6 @@ steps the same decoder cell, attention and output layers one token at a time.
 """
 
 import keras
-import numpy as np
 from keras import ops
 
 from datasets.seq2seq import END_ID, START_ID
@@ -38,7 +37,7 @@ def build_model(options, source_vocabulary_size, target_vocabulary_size):
     attention = (BahdanauAttention(units, name="attention") if options["attention"] == "additive"
                  else LuongAttention("general", name="attention"))
     context, _ = attention(decoded, encoded, values_mask=NotPadding(name="source_mask")(source))
-    combined = keras.layers.Dense(2 * units, activation="tanh", name="attention_combine")(
+    combined = keras.layers.Dense(options.get("output_dim") or 2 * units, activation="tanh", name="attention_combine")(
         keras.layers.Concatenate(name="output_and_context")([decoded, context]))
     logits = keras.layers.Dense(target_vocabulary_size, name="logits")(combined)
     model = keras.Model({"source": source, "target_in": target_in}, logits, name="translation")
@@ -109,52 +108,61 @@ def greedy_decode(decoder, source, max_length):
     return tokens, attention
 
 
-def beam_search(decoder, source, beam_size, max_length, length_penalty=1.0):
-    """Best token sequence (list of ids, without the end token) per source row.
+def beam_decode(decoder, source, beam_size, max_length, length_penalty=1.0):
+    """source [B, S] -> best tokens [B, max_length] int64, 0 after the end, by batched beam search.
 
-    Scores are log-probabilities divided by length ** length_penalty.
+    Each row keeps `beam_size` hypotheses [B, K]; a finished one (it chose the end
+    token) stays in the beam with its score frozen. Hypotheses are ranked by
+    log-probability / length ** length_penalty (length counts the end token), so
+    0 ranks by raw log-probability. Written with keras.ops loops, so it runs
+    inside an exported graph; beam_size 1 gives greedy decoding.
     """
     encoded, states, mask = decoder.encode(source)
-    batch, k = int(source.shape[0]), beam_size
-    rows = np.repeat(np.arange(batch), k)
-    encoded, mask = ops.take(encoded, rows, axis=0), ops.take(mask, rows, axis=0)
-    states = [ops.take(s, rows, axis=0) for s in states]
-    scores = np.full((batch, k), -np.inf)
-    scores[:, 0] = 0.0
-    sequences = [[[] for _ in range(k)] for _ in range(batch)]
-    finished = [[] for _ in range(batch)]
-    token = np.full((batch * k,), START_ID, dtype="int64")
-    for t in range(max_length):
-        logits, states, _ = decoder.step(ops.convert_to_tensor(token), states, encoded, mask)
-        log_probs = np.asarray(ops.log_softmax(logits, axis=-1)).reshape(batch, k, -1)
-        vocabulary = log_probs.shape[-1]
-        candidates = (scores[:, :, None] + log_probs).reshape(batch, -1)
-        parents, tokens = np.zeros((batch, k), "int64"), np.zeros((batch, k), "int64")
-        new_scores = np.full((batch, k), -np.inf)
-        new_sequences = [[[] for _ in range(k)] for _ in range(batch)]
-        for b in range(batch):
-            kept = 0
-            for flat in np.argsort(-candidates[b])[: 2 * k]:
-                if not np.isfinite(candidates[b, flat]) or kept == k:
-                    break
-                parent, word = divmod(int(flat), vocabulary)
-                sequence = sequences[b][parent] + [word]
-                if word == END_ID:
-                    finished[b].append((candidates[b, flat] / len(sequence) ** length_penalty, sequence[:-1]))
-                    continue
-                parents[b, kept], tokens[b, kept] = parent, word
-                new_scores[b, kept], new_sequences[b][kept] = candidates[b, flat], sequence
-                kept += 1
-        done = all(len(f) >= k for f in finished)
-        scores, sequences = new_scores, new_sequences
-        order = (np.arange(batch)[:, None] * k + parents).reshape(-1)
-        states = [ops.take(s, order, axis=0) for s in states]
-        token = tokens.reshape(-1)
-        if done:
-            break
-    best = []
-    for b in range(batch):
-        options = finished[b] or [(scores[b, i] / max(len(sequences[b][i]), 1) ** length_penalty, sequences[b][i])
-                                  for i in range(k) if np.isfinite(scores[b, i])]
-        best.append(max(options, key=lambda o: o[0])[1])
-    return best
+    batch, k = ops.shape(source)[0], beam_size
+    # Every source row repeated k times: row b * k + i is beam i of source b.
+    encoded, mask = ops.repeat(encoded, k, axis=0), ops.repeat(mask, k, axis=0)
+    states = [ops.repeat(s, k, axis=0) for s in states]
+    never = -1e9  # a finite "minus infinity": -inf - -inf would give NaN
+    first_beam_only = ops.concatenate([ops.zeros((1,)), ops.full((k - 1,), never)])
+    init = (
+        ops.convert_to_tensor(0),
+        ops.full((batch * k,), START_ID, dtype="int64"),
+        states,
+        ops.zeros((batch, k)) + first_beam_only[None, :],  # scores: log-probabilities
+        ops.zeros((batch, k)),  # lengths
+        ops.zeros((batch, k), dtype="bool"),  # finished
+        ops.zeros((batch, k, max_length), dtype="int64"),  # tokens
+    )
+
+    def cond(t, token, states, scores, lengths, finished, tokens):
+        return ops.logical_and(t < max_length, ops.logical_not(ops.all(finished)))
+
+    def body(t, token, states, scores, lengths, finished, tokens):
+        logits, states, _ = decoder.step(token, states, encoded, mask)
+        log_probs = ops.reshape(ops.log_softmax(logits, axis=-1), (batch, k, -1))
+        vocabulary = ops.shape(log_probs)[-1]
+        ids = ops.arange(vocabulary)[None, None, :]
+        # Live hypotheses never choose padding or start; finished ones can only add padding, at no cost.
+        log_probs = ops.where(ops.logical_or(ops.equal(ids, 0), ops.equal(ids, START_ID)), never, log_probs)
+        log_probs = ops.where(finished[:, :, None], ops.where(ops.equal(ids, 0), 0.0, never), log_probs)
+        new_lengths = lengths + 1.0 - ops.cast(finished, "float32")
+        candidates = scores[:, :, None] + log_probs
+        ranks = ops.reshape(candidates / new_lengths[:, :, None] ** length_penalty, (batch, -1))
+        candidates = ops.reshape(candidates, (batch, -1))
+        _, best = ops.top_k(ranks, k)  # [B, K] over K * V candidates
+        parent, word = best // vocabulary, ops.cast(best % vocabulary, "int64")
+        scores = ops.take_along_axis(candidates, best, axis=1)
+        lengths = ops.take_along_axis(new_lengths, parent, axis=1)
+        finished = ops.logical_or(ops.take_along_axis(finished, parent, axis=1), ops.equal(word, END_ID))
+        tokens = ops.take_along_axis(tokens, ops.repeat(parent[:, :, None], max_length, axis=2), axis=1)
+        at_t = ops.cast(ops.one_hot(t, max_length), "int64")
+        tokens = tokens + at_t[None, None, :] * word[:, :, None]
+        rows = ops.reshape(ops.arange(batch)[:, None] * k + parent, (-1,))
+        states = [ops.take(s, rows, axis=0) for s in states]
+        return t + 1, ops.reshape(word, (-1,)), states, scores, lengths, finished, tokens
+
+    _, _, _, scores, lengths, finished, tokens = ops.while_loop(cond, body, init, maximum_iterations=max_length)
+    # A finished hypothesis beats any unfinished one (cut off at max_length).
+    final = scores / ops.maximum(lengths, 1.0) ** length_penalty + ops.where(finished, 0.0, 2 * never)
+    best = ops.argmax(final, axis=1)
+    return ops.take_along_axis(tokens, ops.repeat(best[:, None, None], max_length, axis=2), axis=1)[:, 0]

@@ -5,29 +5,44 @@ import tensorflow as tf
 
 from datasets.seq2seq import encode, ids_to_text
 
-from .model import Decoder, greedy_decode
+from .model import Decoder, beam_decode, greedy_decode
+
+BEAM_SIGNATURE = "beam_search"
 
 
-def make_translate_fn(model, source_lookup, target_vocabulary, level, max_length):
-    """texts [None] tf.string -> {"translation": [None] tf.string} by greedy decoding."""
+def source_ids(texts, source_lookup, level, max_length):
+    """texts [N] tf.string -> ids [N, S] int64 with S >= 1: an empty text still gets one (padding) step."""
+    source = encode(texts, source_lookup, level, max_length).to_tensor()
+    return tf.pad(source, [[0, 0], [0, tf.maximum(1 - tf.shape(source)[1], 0)]])
+
+
+def make_translate_fn(model, source_lookup, target_vocabulary, level, max_length, beam_size=1,
+                      length_penalty=1.0):
+    """texts [None] tf.string -> {"translation": [None] tf.string}; greedy when beam_size is 1."""
     decoder = Decoder(model)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     def translate(texts):
-        source = encode(texts, source_lookup, level, max_length).to_tensor()
-        # An empty text still gets one (padding) step: the encoder needs a step.
-        source = tf.pad(source, [[0, 0], [0, tf.maximum(1 - tf.shape(source)[1], 0)]])
-        tokens, _ = greedy_decode(decoder, source, max_length)
+        source = source_ids(texts, source_lookup, level, max_length)
+        if beam_size == 1:
+            tokens, _ = greedy_decode(decoder, source, max_length)
+        else:
+            tokens = beam_decode(decoder, source, beam_size, max_length, length_penalty)
         return {"translation": ids_to_text(tokens, target_vocabulary, level)}
 
     return translate
 
 
-def write_saved_model(path, model, source_lookup, target_lookup, level, max_length):
+def write_saved_model(path, model, source_lookup, target_lookup, level, max_length, beam_size=4,
+                      length_penalty=1.0):
+    """serving_default decodes greedily; BEAM_SIGNATURE with beam_size hypotheses (when above 1)."""
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.track(source_lookup)
     archive.track(target_lookup)
-    archive.add_endpoint("serving_default", make_translate_fn(model, source_lookup, target_lookup.get_vocabulary(),
-                                                              level, max_length))
+    vocabulary = target_lookup.get_vocabulary()
+    archive.add_endpoint("serving_default", make_translate_fn(model, source_lookup, vocabulary, level, max_length))
+    if beam_size > 1:
+        archive.add_endpoint(BEAM_SIGNATURE, make_translate_fn(model, source_lookup, vocabulary, level, max_length,
+                                                               beam_size, length_penalty))
     archive.write_out(path, verbose=False)
