@@ -8,6 +8,7 @@ import re
 
 from .errors import DataError
 from .files import read_lines
+from .text import lower
 
 TAG_RE = re.compile(r"^(?:O|[BI]-[^\s]+)$")
 DOCSTART = "-DOCSTART-"
@@ -94,7 +95,7 @@ def normalize_words(tokens):
     """Word-vocabulary form of tokens: lower case, every digit 0 (case is left to the chars)."""
     import tensorflow as tf
 
-    return tf.strings.regex_replace(tf.strings.lower(tokens, encoding="utf-8"), r"\d", "0")
+    return tf.strings.regex_replace(lower(tokens), r"\d", "0")
 
 
 def build_vocabularies(sentences):

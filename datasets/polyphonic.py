@@ -26,6 +26,8 @@ def read_piano_rolls(path):
             sequences = json.load(handle)
     except json.JSONDecodeError as err:
         raise DataError(path, f"not valid JSON ({err.msg})", err.lineno) from None
+    except UnicodeDecodeError as err:
+        raise DataError(path, f"not valid UTF-8 (byte {err.start + 1})") from None
     if not isinstance(sequences, list) or not sequences:
         raise DataError(path, "expected a non-empty JSON list of sequences")
     rolls = []

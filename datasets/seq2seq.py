@@ -11,6 +11,8 @@ import unicodedata
 
 import tensorflow as tf
 
+from .text import lower
+
 START, END = "[START]", "[END]"
 START_ID, END_ID = 2, 3
 
@@ -24,7 +26,7 @@ def split_tokens(texts, level, lowercase=True):
     """
     texts = compose_accents(texts)
     if lowercase:
-        texts = tf.strings.lower(texts, encoding="utf-8")
+        texts = lower(texts)
     if level == "char":
         return tf.strings.unicode_split(texts, "UTF-8")
     texts = tf.strings.regex_replace(texts, r"([^\p{L}\p{N}\s'])", r" \1 ")

@@ -10,6 +10,7 @@ import keras
 from .errors import DataError
 from .files import read_rows
 from .tfds_loader import load_tfds
+from .text import lower
 
 BINARY_NAMES = {("0", "1"): ["negative", "positive"], ("neg", "pos"): ["negative", "positive"]}
 
@@ -77,7 +78,7 @@ def standardize(texts):
     Runs inside the exported graph: clients send raw strings.
     """
     texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
-    texts = tf.strings.lower(texts, encoding="utf-8")
+    texts = lower(texts)
     texts = tf.strings.regex_replace(texts, r"<br\s*/?>", " ")
     # Punctuation becomes its own token: "great!" -> "great !" keeps the "!".
     return tf.strings.regex_replace(texts, r"([^\p{L}\p{N}\s'])", r" \1 ")

@@ -7,6 +7,80 @@ os.environ.setdefault("PYTHONHASHSEED", "0")
 os.environ["SEQAPPS_CACHE"] = tempfile.mkdtemp(prefix="seqapps-cache-")
 
 import apps  # noqa: E402,F401  binds `datasets` to ours before any test imports it
+import pytest  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+
+from tests.fixtures import (  # noqa: E402
+    NER_SMALL, SENTIMENT_SMALL, abc_tune, ner_sentences, sentiment_rows, write_conll, write_jsonl)
+
+# One tiny trained run per app for the whole session: the app tests and the
+# serving-contract test share them (training is most of the suite's time).
+
+
+def _train(cli, *args):
+    result = CliRunner().invoke(cli, ["train", *[str(a) for a in args]], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="session")
+def sentiment_trained(tmp_path_factory):
+    """(base folder, run dir, validation file) of 4 epochs on made-up reviews."""
+    from apps.sentiment.cli import cli
+
+    base = tmp_path_factory.mktemp("sentiment")
+    train = write_jsonl(base / "train.jsonl.gz", sentiment_rows(240, seed=0), compress=True)
+    valid = write_jsonl(base / "valid.jsonl", sentiment_rows(60, seed=1))
+    run_dir = base / "run"
+    _train(cli, "--run-dir", run_dir, "--train-file", train, "--valid-file", valid, "--epochs", 4, "--patience", 10,
+           "--learning-rate", 0.02, *SENTIMENT_SMALL)
+    return base, run_dir, valid
+
+
+@pytest.fixture(scope="session")
+def ner_trained(tmp_path_factory):
+    """(base folder, run dir, validation file) of 6 epochs on made-up sentences."""
+    from apps.ner.cli import cli
+
+    base = tmp_path_factory.mktemp("ner")
+    train = write_conll(base / "train.txt", ner_sentences(300, seed=0))
+    valid = write_conll(base / "valid.txt", ner_sentences(60, seed=1))
+    run_dir = base / "run"
+    _train(cli, "--run-dir", run_dir, "--train-file", train, "--valid-file", valid, "--epochs", 6, *NER_SMALL)
+    return base, run_dir, valid
+
+
+@pytest.fixture(scope="session")
+def translation_trained(tmp_path_factory):
+    """(base folder, run dir) of 4 epochs on 3,000 generated dates."""
+    from apps.translation.cli import cli
+
+    base = tmp_path_factory.mktemp("translation")
+    run_dir = base / "run"
+    _train(cli, "--run-dir", run_dir, "--train-size", 3000, "--epochs", 4, "--units", 32, "--seed", 0,
+           "--patience", 10)
+    return base, run_dir
+
+
+@pytest.fixture(scope="session")
+def tune_folder(tmp_path_factory):
+    """12 made-up ABC tunes in 4 files, and a file that is not MIDI."""
+    folder = tmp_path_factory.mktemp("tunes")
+    for i in range(4):
+        (folder / f"set{i}.abc").write_text("\n".join(abc_tune(10 * i + j, f"Tune {i}.{j}") for j in range(3)))
+    (folder / "broken.mid").write_bytes(b"MThd not really a midi file")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def music_trained(tune_folder, tmp_path_factory):
+    """(run dir, training output) of 2 epochs on the tune folder."""
+    from apps.music.cli import cli
+
+    run_dir = tmp_path_factory.mktemp("music") / "run"
+    result = _train(cli, "--run-dir", run_dir, "--data-dir", tune_folder, "--epochs", 2, "--units", 16, "--layers", 1,
+                    "--window", 16)
+    return run_dir, result.output
 
 
 def pytest_report_header(config):

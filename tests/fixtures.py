@@ -4,6 +4,11 @@ import gzip
 import json
 import random
 
+# Options of the tiny models the tests train.
+SENTIMENT_SMALL = ["--units", "8", "--embedding-dim", "8", "--max-tokens", "200", "--batch-size", "16", "--seed", "1"]
+NER_SMALL = ["--units", "16", "--word-dim", "16", "--batch-size", "16", "--learning-rate", "0.01",
+             "--patience", "20", "--seed", "0"]
+
 POSITIVE = ["great wonderful film", "loved it , superb acting", "a brilliant masterpiece", "fantastic moving story",
             "excellent fun"]
 NEGATIVE = ["terrible boring film", "hated it , awful acting", "a dull disaster", "worst movie ever , bad",
@@ -57,3 +62,9 @@ def write_conll(path, sentences, docstart=True):
         lines += [f"{t} NNP I-NP {g}" for t, g in zip(tokens, tags)] + [""]
     path.write_text("\n".join(lines) + "\n")
     return str(path)
+
+
+def abc_tune(seed, title):
+    rng = random.Random(seed)
+    notes = " ".join(rng.choice(["C2", "D2", "E4", "G2", "A2", "c4", "z2", "B,2", "^F2", "e2"]) for _ in range(32))
+    return f"X:{seed}\nT:{title}\nM:4/4\nL:1/16\nK:C\n{notes}\n"

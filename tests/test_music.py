@@ -1,7 +1,6 @@
 """apps.music: events, cache, splits, generation, export and the polyphonic benchmark on tiny data."""
 
 import json
-import random
 
 import numpy as np
 import pytest
@@ -12,22 +11,8 @@ from apps.music.data import split_tunes
 from datasets import music
 from datasets.errors import DataError
 from datasets.polyphonic import read_piano_rolls
+from tests.fixtures import abc_tune
 from tests.isolated import run_isolated
-
-
-def abc_tune(seed, title):
-    rng = random.Random(seed)
-    notes = " ".join(rng.choice(["C2", "D2", "E4", "G2", "A2", "c4", "z2", "B,2", "^F2", "e2"]) for _ in range(32))
-    return f"X:{seed}\nT:{title}\nM:4/4\nL:1/16\nK:C\n{notes}\n"
-
-
-@pytest.fixture(scope="module")
-def tune_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tunes")
-    for i in range(4):
-        (folder / f"set{i}.abc").write_text("\n".join(abc_tune(10 * i + j, f"Tune {i}.{j}") for j in range(3)))
-    (folder / "broken.mid").write_bytes(b"MThd not really a midi file")
-    return folder
 
 
 def test_abc_writer_round_trips_through_music21():
@@ -63,14 +48,10 @@ def test_unknown_corpus_and_missing_folder_are_user_errors(tmp_path):
         music.folder_files(str(tmp_path / "none"))
 
 
-@pytest.fixture(scope="module")
-def trained(tune_folder, tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("music") / "run"
-    result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), "--data-dir", str(tune_folder),
-                                      "--epochs", "2", "--units", "16", "--layers", "1", "--window", "16"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    assert "1 of 5 files could not be parsed" in result.output
+@pytest.fixture
+def trained(music_trained):
+    run_dir, output = music_trained
+    assert "1 of 5 files could not be parsed" in output
     return run_dir
 
 

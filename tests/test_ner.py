@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from apps.ner.cli import character_spans, cli
 from datasets.conll import read_conll, to_iob2
 from datasets.errors import DataError
-from tests.fixtures import ner_sentences, write_conll
+from tests.fixtures import NER_SMALL, ner_sentences, write_conll
 from tests.isolated import run_isolated
 
 
@@ -55,20 +55,12 @@ def test_character_spans():
     assert text[spans[3][0]:spans[4][1]] == "Hermione Granger" and spans[-1] == (54, 55)
 
 
-SMALL = ["--units", "16", "--word-dim", "16", "--batch-size", "16", "--learning-rate", "0.01",
-         "--patience", "20", "--seed", "0"]
+SMALL = NER_SMALL
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    base = tmp_path_factory.mktemp("ner")
-    train = write_conll(base / "train.txt", ner_sentences(300, seed=0))
-    valid = write_conll(base / "valid.txt", ner_sentences(60, seed=1))
-    run_dir = base / "run"
-    result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), "--train-file", train,
-                                      "--valid-file", valid, "--epochs", "6", *SMALL], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return base, run_dir, valid
+@pytest.fixture
+def trained(ner_trained):
+    return ner_trained
 
 
 @pytest.mark.tf_only

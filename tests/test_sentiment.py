@@ -13,11 +13,11 @@ from click.testing import CliRunner
 
 import apps
 from apps.sentiment.cli import cli
-from tests.fixtures import sentiment_rows, write_jsonl
+from tests.fixtures import SENTIMENT_SMALL, sentiment_rows, write_jsonl
 from tests.isolated import run_isolated
 
 pytestmark = pytest.mark.tf_only
-SMALL = ["--units", "8", "--embedding-dim", "8", "--max-tokens", "200", "--batch-size", "16", "--seed", "1"]
+SMALL = SENTIMENT_SMALL
 
 
 def invoke(*args):
@@ -25,16 +25,9 @@ def invoke(*args):
     return result
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    base = tmp_path_factory.mktemp("sentiment")
-    train = write_jsonl(base / "train.jsonl.gz", sentiment_rows(240, seed=0), compress=True)
-    valid = write_jsonl(base / "valid.jsonl", sentiment_rows(60, seed=1))
-    run_dir = base / "run"
-    result = invoke("train", "--run-dir", run_dir, "--train-file", train, "--valid-file", valid,
-                    "--epochs", 4, "--patience", 10, "--learning-rate", 0.02, *SMALL)
-    assert result.exit_code == 0, result.output
-    return base, run_dir, valid
+@pytest.fixture
+def trained(sentiment_trained):
+    return sentiment_trained
 
 
 def test_run_directory_holds_everything(trained):

@@ -107,14 +107,9 @@ def test_ids_to_text_stops_at_end_and_glues_punctuation():
     assert ids_to_text(np.array([[4, 5, 6, 3, 4]]), chars, "char").numpy()[0].decode() == "19-"
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    base = tmp_path_factory.mktemp("translation")
-    run_dir = base / "run"
-    result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), "--train-size", "3000", "--epochs", "4",
-                                      "--units", "32", "--seed", "0", "--patience", "10"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return base, run_dir
+@pytest.fixture
+def trained(translation_trained):
+    return translation_trained
 
 
 @pytest.mark.tf_only

@@ -208,15 +208,19 @@ def generate(run_dir, length, seed, temperature, top_k, primer, output):
 @common.export_options
 def export(run_dir, export_base, version):
     """SavedModel with serving_default (next-event probabilities) and generate; prints its directory last."""
+    click.echo(str(export_run(run_dir, export_base, version)))
+
+
+def export_run(run_dir, export_base="saved_models", version=None):
+    """Export a trained run as the next (or the given) version; returns its directory."""
     from apps.common.export import export_versioned
 
     from .data import START
     from .serving import write_saved_model
 
     options, model, vocabulary = load_run(run_dir)
-    target = export_versioned(lambda path: write_saved_model(path, model, vocabulary.index(START)),
-                              export_base, config.APP, version)
-    click.echo(str(target))
+    return export_versioned(lambda path: write_saved_model(path, model, vocabulary.index(START)),
+                            export_base, config.APP, version)
 
 
 @cli.command()

@@ -3,7 +3,11 @@
 import keras
 import tensorflow as tf
 
+from apps.common.serving import first_rows, nonempty_batch
+
 from .model import Stepper
+
+MAX_GENERATED = 10000  # events per generate call: a bound on the time and memory one request can take
 
 
 def write_saved_model(path, model, start_id):
@@ -18,19 +22,32 @@ def write_saved_model(path, model, start_id):
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="events")])
     def next_event(events):
-        """events [B, T] (0 padding after the end) -> {"probabilities": [B, V]} for the next event."""
+        """events [B, T] (0 padding after the end) -> {"probabilities": [B, V]} for the next event.
+
+        Ids outside the vocabulary count as padding.
+        """
+        events, n = nonempty_batch(events)
+        events = tf.where(tf.logical_and(events > 0, events < vocabulary_size), events, 0)
         events = tf.pad(events, [[0, 0], [0, tf.maximum(1 - tf.shape(events)[1], 0)]])
         logits = model(events, training=False)
         last = tf.maximum(tf.reduce_sum(tf.cast(events > 0, tf.int32), axis=1) - 1, 0)
-        return {"probabilities": tf.nn.softmax(tf.gather(logits, last, batch_dims=1))}
+        return first_rows({"probabilities": tf.nn.softmax(tf.gather(logits, last, batch_dims=1))}, n)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int32, name="primer"),
                                   tf.TensorSpec([], tf.int32, name="length"),
                                   tf.TensorSpec([], tf.float32, name="temperature"),
                                   tf.TensorSpec([], tf.int32, name="seed")])
     def generate(primer, length, temperature, seed):
-        """primer ids (without the start id) -> {"events": [length]} sampled ids."""
+        """primer ids (without the start id) -> {"events": [length]} sampled ids.
+
+        Forgiving, as a server must be: primer ids outside the vocabulary are
+        dropped, length is clipped to [0, MAX_GENERATED], and a temperature
+        that is not a positive number means 1.
+        """
+        primer = tf.boolean_mask(primer, tf.logical_and(primer > 0, primer < vocabulary_size))
         primer = tf.concat([[start_id], primer], axis=0)
+        length = tf.clip_by_value(length, 0, MAX_GENERATED)
+        temperature = tf.where(tf.logical_and(tf.math.is_finite(temperature), temperature > 0), temperature, 1.0)
         states = stepper.initial_states(1)
         logits = tf.zeros([1, vocabulary_size])
         for_primer = tf.range(tf.shape(primer)[0])

@@ -208,14 +208,18 @@ def predict(texts, run_dir, saved_model, input_file):
 @common.export_options
 def export(run_dir, export_base, version):
     """Write a SavedModel to EXPORT_BASE/ner/VERSION; prints that directory last."""
+    click.echo(str(export_run(run_dir, export_base, version)))
+
+
+def export_run(run_dir, export_base="saved_models", version=None):
+    """Export a trained run as the next (or the given) version; returns its directory."""
     from apps.common.export import export_versioned
 
     from .serving import write_saved_model
 
     options, model, word_lookup, char_lookup = load_run(run_dir)
-    target = export_versioned(
+    return export_versioned(
         lambda path: write_saved_model(path, model, word_lookup, char_lookup, options["tags"],
                                        options["max_chars"]),
         export_base, config.APP, version,
     )
-    click.echo(str(target))

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from apps.common.serving import first_rows, nonempty_batch
+
 from datasets.conll import encode_tokens, tokenize_text
 
 from .model import decode
@@ -19,7 +21,7 @@ def make_taggers(model, word_lookup, char_lookup, tag_names, max_chars):
     """(tag_sentences, tag_tokens) tf.functions.
 
     tag_sentences: sentences [None] tf.string
-    tag_tokens:    tokens [None, None] tf.string, "" after each sentence's end
+    tag_tokens:    tokens [None, None] tf.string; a sentence ends at its first "" 
     both return {"tokens": [None, None] string, "tags": [None, None] string
     ("" at padding), "length": [None] int32}.
     """
@@ -37,12 +39,15 @@ def make_taggers(model, word_lookup, char_lookup, tag_names, max_chars):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])
     def tag_sentences(sentences):
-        return tag_ragged(tokenize_text(sentences))
+        sentences, n = nonempty_batch(sentences)
+        return first_rows(tag_ragged(tokenize_text(sentences)), n)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="tokens")])
     def tag_tokens(tokens):
-        lengths = tf.reduce_sum(tf.cast(tf.strings.length(tokens) > 0, tf.int64), axis=1)
-        return tag_ragged(tf.RaggedTensor.from_tensor(tokens, lengths=lengths))
+        tokens, n = nonempty_batch(tokens)
+        # A sentence ends at its first "" token.
+        lengths = tf.reduce_sum(tf.math.cumprod(tf.cast(tf.strings.length(tokens) > 0, tf.int64), axis=1), axis=1)
+        return first_rows(tag_ragged(tf.RaggedTensor.from_tensor(tokens, lengths=lengths)), n)
 
     return tag_sentences, tag_tokens
 

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from apps.common.serving import first_rows, nonempty_batch
 from datasets.text_classification import token_ids
 
 
@@ -12,10 +13,11 @@ def make_serve_fn(model, vectorizer, label_names, max_length):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     def serve(texts):
+        texts, n = nonempty_batch(texts)
         ids = token_ids(vectorizer, texts, max_length).to_tensor()
         probability = tf.reshape(model(ids, training=False), [-1])
         label = tf.gather(names, tf.cast(probability >= 0.5, tf.int32))
-        return {"probability": probability, "label": label}
+        return first_rows({"probability": probability, "label": label}, n)
 
     return serve
 

@@ -213,15 +213,19 @@ def translate(run_dir, texts, beam_size, length_penalty, plot_attention):
 @click.option("--length-penalty", type=float, default=1.0, show_default=True)
 def export(run_dir, export_base, version, beam_size, length_penalty):
     """Write a SavedModel to EXPORT_BASE/translation/VERSION; prints that directory last."""
+    click.echo(str(export_run(run_dir, export_base, version, beam_size, length_penalty)))
+
+
+def export_run(run_dir, export_base="saved_models", version=None, beam_size=4, length_penalty=1.0):
+    """Export a trained run as the next (or the given) version; returns its directory."""
     from apps.common.export import export_versioned
 
     from .serving import write_saved_model
 
     options, model, source_lookup, target_lookup = load_run(run_dir)
     check_beam_size(beam_size, target_lookup)
-    target = export_versioned(
+    return export_versioned(
         lambda path: write_saved_model(path, model, source_lookup, target_lookup, options["level"],
                                        options["max_length"], beam_size, length_penalty),
         export_base, config.APP, version,
     )
-    click.echo(str(target))

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from apps.common.serving import first_rows, nonempty_batch
 from datasets.seq2seq import encode, ids_to_text
 
 from .model import Decoder, beam_decode, greedy_decode
@@ -23,12 +24,13 @@ def make_translate_fn(model, source_lookup, target_vocabulary, level, max_length
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     def translate(texts):
+        texts, n = nonempty_batch(texts)
         source = source_ids(texts, source_lookup, level, max_length)
         if beam_size == 1:
             tokens, _ = greedy_decode(decoder, source, max_length)
         else:
             tokens = beam_decode(decoder, source, beam_size, max_length, length_penalty)
-        return {"translation": ids_to_text(tokens, target_vocabulary, level)}
+        return first_rows({"translation": ids_to_text(tokens, target_vocabulary, level)}, n)
 
     return translate
 

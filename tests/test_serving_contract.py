@@ -1,0 +1,210 @@
+"""The serving contract of all four apps: one export-all command, signatures, and hostile input.
+
+The exported SavedModels are loaded in a process that cannot import this
+project, as TensorFlow Serving would: what they need must be in the graph.
+"""
+
+import json
+import re
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from apps.cli import cli
+from tests.isolated import run_isolated
+
+pytestmark = pytest.mark.tf_only
+
+# signature -> (inputs, outputs), as `saved_model_cli show --all` lists them.
+SIGNATURES = {
+    "sentiment": {"serving_default": ({"texts": "DT_STRING"}, {"label": "DT_STRING", "probability": "DT_FLOAT"})},
+    "ner": {
+        "serving_default": ({"sentences": "DT_STRING"},
+                            {"tokens": "DT_STRING", "tags": "DT_STRING", "length": "DT_INT32"}),
+        "tag_tokens": ({"tokens": "DT_STRING"}, {"tokens": "DT_STRING", "tags": "DT_STRING", "length": "DT_INT32"}),
+    },
+    "translation": {
+        "serving_default": ({"texts": "DT_STRING"}, {"translation": "DT_STRING"}),
+        "beam_search": ({"texts": "DT_STRING"}, {"translation": "DT_STRING"}),
+    },
+    "music": {
+        "serving_default": ({"events": "DT_INT32"}, {"probabilities": "DT_FLOAT"}),
+        "generate": ({"primer": "DT_INT32", "length": "DT_INT32", "temperature": "DT_FLOAT", "seed": "DT_INT32"},
+                     {"events": "DT_INT32"}),
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def exported(sentiment_trained, ner_trained, translation_trained, music_trained, tmp_path_factory):
+    base = tmp_path_factory.mktemp("serving")
+    result = CliRunner().invoke(cli, [
+        "export-all", "--export-base", str(base / "saved_models"), "--sentiment", str(sentiment_trained[1]),
+        "--ner", str(ner_trained[1]), "--translation", str(translation_trained[1]), "--music", str(music_trained[0]),
+    ], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return base, result.output.strip().splitlines()
+
+
+def signatures_of(show_output):
+    """{signature: ({input: dtype}, {output: dtype})} from `saved_model_cli show --all`."""
+    found = {}
+    for block in show_output.split("signature_def['")[1:]:
+        name = block.split("'", 1)[0]
+        inputs, _, outputs = block.partition("output(s):")
+        found[name] = tuple({key: dtype for key, dtype in re.findall(r"\['(\w+)'\] tensor_info:\s+dtype: (\w+)", part)}
+                            for part in (inputs, outputs))
+    return found
+
+
+def test_export_all_writes_every_app_and_the_serving_config(exported):
+    base, lines = exported
+    export_base = base / "saved_models"
+    assert lines == [str(export_base / app / "1") for app in ("sentiment", "ner", "translation", "music")] + [
+        f"{export_base}/models.config"]
+    config = (export_base / "models.config").read_text()
+    assert sorted(re.findall(r'name: "(\w+)"', config)) == sorted(SIGNATURES)
+    for app, expected in SIGNATURES.items():
+        show = subprocess.run(["saved_model_cli", "show", "--all", "--dir", str(export_base / app / "1")],
+                              capture_output=True, text=True, timeout=120)
+        assert show.returncode == 0, show.stderr[-2000:]
+        found = {k: v for k, v in signatures_of(show.stdout).items() if not k.startswith("__")}
+        assert found == expected, (app, found)
+
+
+def test_export_all_checks_every_run_before_writing(sentiment_trained, music_trained, tmp_path):
+    export_base = tmp_path / "saved_models"
+    for wrong in (tmp_path / "missing", sentiment_trained[1]):  # no run at all; a run of another app
+        result = CliRunner().invoke(cli, ["export-all", "--export-base", str(export_base), "--sentiment",
+                                          str(sentiment_trained[1]), "--music", str(wrong)])
+        assert result.exit_code != 0 and "Traceback" not in result.output
+        assert result.output.count("\n") == 1 and result.output.startswith("Error: ") and str(wrong) in result.output
+        assert not export_base.exists(), "nothing is exported when one of the runs is wrong"
+
+
+HOSTILE_CHECK = r"""
+import json, math, time
+import numpy as np
+import tensorflow as tf
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+HOSTILE = [b"", b" ", b"\t\r\n ", "\x00\x01\x07\x1b[31m\x7f".encode(), "😀🎉👍🏽" .encode() * 40,
+           "مرحبا بالعالم".encode(), "שלום עולם".encode(), "\u202eevil\u202c \u200f".encode(),
+           b"<script>alert('x')</script><b>bold</b>&amp;", b"\xff\xfe\xc3", b"\xed\xa0\x80 surrogate",
+           b"a" * 300_000, ("e\u0301" * 50).encode(), b"Harry Potter lives in Paris."]
+texts = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=60).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                  st.binary(max_size=60))
+batches = st.lists(texts, min_size=0, max_size=4)
+run = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+               suppress_health_check=list(HealthCheck))
+calls = {}
+
+
+def count(name):
+    calls[name] = calls.get(name, 0) + 1
+
+
+sentiment = tf.saved_model.load("saved_models/sentiment/1").signatures["serving_default"]
+
+
+@run
+@given(batches)
+def sentiment_texts(batch):
+    out = sentiment(texts=tf.constant(batch, tf.string))
+    p = out["probability"].numpy()
+    assert p.shape == (len(batch),) and out["label"].shape == (len(batch),)
+    assert np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1)), p
+    count("sentiment")
+
+
+ner = tf.saved_model.load("saved_models/ner/1").signatures
+
+
+def check_tags(out, rows):
+    tags, length = out["tags"].numpy(), out["length"].numpy()
+    assert tags.shape[0] == rows and length.shape == (rows,)
+    assert np.all((length >= 0) & (length <= tags.shape[1]))
+    for row, n in zip(tags, length):
+        assert all(t == b"" for t in row[n:]) and all(t != b"" for t in row[:n])
+
+
+@run
+@given(batches)
+def ner_sentences(batch):
+    out = ner["serving_default"](sentences=tf.constant(batch, tf.string))
+    check_tags(out, len(batch))
+    assert out["tokens"].shape == out["tags"].shape
+    count("ner sentences")
+
+
+@run
+@given(st.integers(0, 3), st.integers(0, 5), st.data())
+def ner_tokens(rows, width, data):
+    batch = [[data.draw(texts) for _ in range(width)] for _ in range(rows)]
+    out = ner["tag_tokens"](tokens=tf.constant(batch, tf.string, shape=[rows, width]))
+    check_tags(out, rows)
+    count("ner tokens")
+
+
+translation = tf.saved_model.load("saved_models/translation/1").signatures
+
+
+@run
+@given(batches, st.sampled_from(["serving_default", "beam_search"]))
+def translate(batch, signature):
+    out = translation[signature](texts=tf.constant(batch, tf.string))["translation"].numpy()
+    assert out.shape == (len(batch),)
+    [t.decode("utf-8") for t in out]  # valid UTF-8 always
+    count("translation " + signature)
+
+
+music = tf.saved_model.load("saved_models/music/1").signatures
+int32 = st.integers(-2**31, 2**31 - 1)
+ids = st.one_of(st.integers(-3, 40), int32)
+
+
+@run
+@given(st.integers(0, 3), st.integers(0, 6), st.data())
+def music_next(rows, width, data):
+    events = [[data.draw(ids) for _ in range(width)] for _ in range(rows)]
+    p = music["serving_default"](events=tf.constant(events, tf.int32, shape=[rows, width]))["probabilities"].numpy()
+    assert p.shape[0] == rows and np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1))
+    assert np.allclose(p.sum(-1), 1.0, atol=1e-4)
+    count("music next")
+
+
+@run
+@given(st.lists(ids, max_size=8), st.one_of(st.integers(-5, 40), int32),
+       st.one_of(st.floats(width=32), st.sampled_from([0.0, -1.0, math.inf, math.nan, 1e-30, 1e30])), int32)
+def music_generate(primer, length, temperature, seed):
+    out = music["generate"](primer=tf.constant(primer, tf.int32, shape=[len(primer)]),
+                            length=tf.constant(length, tf.int32), temperature=tf.constant(temperature, tf.float32),
+                            seed=tf.constant(seed, tf.int32))["events"].numpy()
+    assert out.shape == (min(max(length, 0), MAX_GENERATED),)
+    vocabulary = music["serving_default"](events=tf.zeros([1, 1], tf.int32))["probabilities"].shape[-1]
+    assert np.all((out > 1) & (out < vocabulary)), out  # never padding or the start event
+    count("music generate")
+
+
+seconds = {}
+for check in (sentiment_texts, ner_sentences, ner_tokens, translate, music_next, music_generate):
+    started = time.perf_counter()
+    check()
+    seconds[check.__name__] = round(time.perf_counter() - started, 1)
+print(json.dumps({"calls": calls, "seconds": seconds}))
+"""
+
+
+def test_every_signature_survives_hostile_input(exported):
+    from apps.music.serving import MAX_GENERATED
+
+    base, _ = exported
+    examples = 25
+    calls = run_isolated(HOSTILE_CHECK.replace("EXAMPLES", str(examples)).replace("MAX_GENERATED",
+                                                                                   str(MAX_GENERATED)),
+                         cwd=base, timeout=600)["calls"]
+    # Hypothesis may stop a little early once it has seen enough distinct inputs.
+    for name in ("sentiment", "ner sentences", "ner tokens", "music next", "music generate"):
+        assert calls[name] >= examples // 2, calls
+    assert calls["translation serving_default"] > 0 and calls["translation beam_search"] > 0, calls
