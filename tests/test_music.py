@@ -12,7 +12,6 @@ from datasets import music
 from datasets.errors import DataError
 from datasets.polyphonic import read_piano_rolls
 from tests.fixtures import abc_tune
-from tests.isolated import run_isolated
 
 
 def test_abc_writer_round_trips_through_music21():
@@ -85,27 +84,6 @@ def test_evaluate_and_seeded_generation(trained, tmp_path):
     bad = CliRunner().invoke(cli, ["generate", "--run-dir", str(trained), "--primer", "no such thing",
                                    "--output", str(tmp_path / "x")])
     assert bad.exit_code != 0 and "--primer" in bad.output
-
-
-@pytest.mark.tf_only
-def test_export_generates_in_the_graph(trained, tmp_path):
-    result = CliRunner().invoke(cli, ["export", "--run-dir", str(trained), "--export-base", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    out = run_isolated(
-        """
-        import json, tensorflow as tf
-        m = tf.saved_model.load("music/1")
-        args = dict(primer=tf.constant([3, 4], tf.int32), length=tf.constant(12), temperature=tf.constant(0.8),
-                    seed=tf.constant(7))
-        a, b = m.signatures["generate"](**args)["events"], m.signatures["generate"](**args)["events"]
-        p = m.signatures["serving_default"](events=tf.constant([[1, 3, 4, 0], [1, 0, 0, 0]], tf.int32))
-        print(json.dumps({"a": a.numpy().tolist(), "b": b.numpy().tolist(),
-                          "sums": p["probabilities"].numpy().sum(-1).tolist()}))
-        """,
-        cwd=tmp_path,
-    )
-    assert out["a"] == out["b"] and len(out["a"]) == 12 and 0 not in out["a"] and 1 not in out["a"]
-    assert np.allclose(out["sums"], 1.0, atol=1e-5)
 
 
 def test_piano_roll_errors_name_sequence_and_step(tmp_path):

@@ -1,7 +1,6 @@
 """apps.ner: reader, scheme, and the CLI end to end on made-up sentences."""
 
 import json
-import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -10,7 +9,6 @@ from apps.ner.cli import character_spans, cli
 from datasets.conll import read_conll, to_iob2
 from datasets.errors import DataError
 from tests.fixtures import NER_SMALL, ner_sentences, write_conll
-from tests.isolated import run_isolated
 
 
 def test_reader_handles_docstart_whitespace_separators_and_prefixes(tmp_path):
@@ -85,43 +83,6 @@ def test_predict_prints_tags_and_entity_spans(trained):
     assert result.exit_code == 0, result.output
     assert "Harry\tB-PER" in result.output and "Paris\tB-LOC" in result.output
     assert "PER\tHarry Potter\t0\t12" in result.output and "LOC\tParis\t22\t27" in result.output
-
-
-@pytest.mark.tf_only
-def test_export_serves_both_signatures_without_our_code(trained):
-    base, run_dir, _ = trained
-    result = CliRunner().invoke(cli, ["export", "--run-dir", str(run_dir), "--export-base",
-                                      str(base / "saved_models")])
-    assert result.exit_code == 0, result.output
-    version = result.output.strip().splitlines()[-1]
-    assert version.endswith("ner/1")
-    long_sentence = " ".join(["Paris"] * 3000)
-    out = run_isolated(
-        f"""
-        import json, tensorflow as tf
-        m = tf.saved_model.load({version!r})
-        a = m.signatures["serving_default"](sentences=tf.constant(
-            ["Harry Potter lives in Paris.", "", {long_sentence!r}, b"\\xff bad bytes"]))
-        b = m.signatures["tag_tokens"](tokens=tf.constant([["Harry", "Potter", "lives", "in", "Paris"],
-                                                            ["Berlin", "", "", "", ""]]))
-        empty = m.signatures["serving_default"](sentences=tf.constant(["", " "]))
-        dec = lambda t: [[s.decode() for s in row] for row in t.numpy()]
-        print(json.dumps({{"a_tags": dec(a["tags"]), "a_tokens": dec(a["tokens"]),
-                          "a_len": a["length"].numpy().tolist(), "b_tags": dec(b["tags"]),
-                          "b_len": b["length"].numpy().tolist(), "empty_len": empty["length"].numpy().tolist(),
-                          "empty_shape": empty["tags"].shape.as_list()}}))
-        """,
-        cwd=base,
-    )
-    assert out["a_len"] == [6, 0, 3000, 3]
-    assert out["a_tokens"][0][:6] == ["Harry", "Potter", "lives", "in", "Paris", "."]
-    assert out["a_tags"][0][:2] == ["B-PER", "I-PER"] and out["a_tags"][0][4] == "B-LOC"
-    assert out["a_tags"][1] == [""] * 3000  # padding of the empty sentence
-    assert out["b_len"] == [5, 1] and out["b_tags"][0][:2] == ["B-PER", "I-PER"] and out["b_tags"][1][0] == "B-LOC"
-    assert out["empty_len"] == [0, 0] and out["empty_shape"][0] == 2
-    show = subprocess.run(["saved_model_cli", "show", "--all", "--dir", version], capture_output=True, text=True,
-                          timeout=120)
-    assert "signature_def['serving_default']" in show.stdout and "signature_def['tag_tokens']" in show.stdout
 
 
 @pytest.mark.tf_only

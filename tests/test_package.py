@@ -1,8 +1,11 @@
-"""Our `datasets` package must win over the PyPI package of the same name."""
+"""Package-wide rules: our `datasets` wins over PyPI's, keras.ops in layers, nothing unsafe."""
 
 import os
+import re
 import subprocess
 import sys
+
+import pytest
 
 import apps
 
@@ -39,3 +42,36 @@ def test_layers_use_keras_ops_only():
     for path in (apps.PROJECT_ROOT / "layers").glob("*.py"):
         source = path.read_text()
         assert "import tensorflow" not in source and "tf." not in source, path
+
+
+def _project_sources():
+    for folder in ("apps", "layers", "datasets", "bench"):
+        yield from (apps.PROJECT_ROOT / folder).rglob("*.py")
+
+
+def test_nothing_unpickles_and_keras_files_load_in_safe_mode():
+    sources = {path: path.read_text() for path in _project_sources()}
+    assert len(sources) > 20
+    for path, source in sources.items():
+        assert not re.search(r"\bimport (c?pickle|dill|joblib)\b|\bpickle\.loads?\(", source), path
+        assert "allow_pickle=True" not in source, path
+        assert "safe_mode=False" not in source and "enable_unsafe_deserialization" not in source, path
+
+
+@pytest.mark.parametrize("config,message", [
+    ({"app": "ner", "format": 1, "options": {}}, "a run directory of the 'ner' app, not 'music'"),
+    ({"app": "music", "format": 0, "options": {}}, "run directory format 0, this version reads 1"),
+    ({"options": {}}, "a run directory of the 'None' app"),
+])
+def test_run_directories_of_other_apps_or_formats_are_refused(tmp_path, config, message):
+    import json
+
+    from apps.common.errors import UserError
+    from apps.common.rundir import RunDir
+
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(UserError, match=re.escape(message)):
+        RunDir(tmp_path, "music").trained_options()
+    with pytest.raises(UserError, match=re.escape(message)):
+        RunDir(tmp_path, "music").start({"a": 1}, set())
+    assert json.loads((tmp_path / "config.json").read_text()) == config, "a refused run is left as it was"

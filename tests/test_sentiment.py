@@ -3,18 +3,15 @@
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from click.testing import CliRunner
 
 import apps
 from apps.sentiment.cli import cli
-from tests.fixtures import SENTIMENT_SMALL, sentiment_rows, write_jsonl
-from tests.isolated import run_isolated
+from tests.fixtures import SENTIMENT_SMALL
 
 pytestmark = pytest.mark.tf_only
 SMALL = SENTIMENT_SMALL
@@ -65,7 +62,7 @@ def test_predict_from_run_and_stdin(trained):
     assert lines[0].startswith("positive\t") and lines[1].startswith("negative\t"), lines
 
 
-def test_export_is_versioned_atomic_and_served_without_our_code(trained):
+def test_export_is_versioned_atomic_and_predicts_like_the_run(trained):
     base, run_dir, _ = trained
     export_base = base / "saved_models"
     first = invoke("export", "--run-dir", run_dir, "--export-base", export_base)
@@ -79,35 +76,11 @@ def test_export_is_versioned_atomic_and_served_without_our_code(trained):
     config = (export_base / "models.config").read_text()
     assert 'name: "sentiment"' in config and 'base_path: "/models/sentiment"' in config
 
-    texts = ["great wonderful film", "worst movie ever , bad", "", "   ", "très bien ! 映画 👍",
-             "x" * 100_000, "<b>html</b>"]
-    served = run_isolated(
-        f"""
-        import json, numpy as np, tensorflow as tf
-        serve = tf.saved_model.load("saved_models/sentiment/2").signatures["serving_default"]
-        texts = {texts!r}
-        raw = [t.encode("utf-8") for t in texts] + [b"\\xff\\xfe invalid \\xc3"]
-        out = serve(texts=tf.constant(raw))
-        print(json.dumps({{k: (v.numpy().tolist() if v.dtype != tf.string else
-                              [s.decode() for s in v.numpy()]) for k, v in out.items()}}))
-        """,
-        cwd=base,
-    )
-    assert len(served["probability"]) == len(served["label"]) == len(texts) + 1
-    assert all(0.0 <= p <= 1.0 for p in served["probability"])
-    assert set(served["label"]) <= {"negative", "positive"}
-    assert served["label"][:2] == ["positive", "negative"]
-    # The exported graph gives what the run directory gives.
-    local = invoke("predict", "--run-dir", run_dir, texts[0])
-    from_export = invoke("predict", "--model", export_base / "sentiment" / "2", texts[0])
+    # The exported graph gives what the run directory gives (hostile input and a process without our code:
+    # tests/test_serving_contract.py).
+    local = invoke("predict", "--run-dir", run_dir, "great wonderful film")
+    from_export = invoke("predict", "--model", export_base / "sentiment" / "2", "great wonderful film")
     assert local.output.split("\t")[:2] == from_export.output.split("\t")[:2]
-    assert local.output.split("\t")[1] == f"{served['probability'][0]:.4f}"
-
-    show = subprocess.run(["saved_model_cli", "show", "--all", "--dir", str(export_base / "sentiment" / "2")],
-                          capture_output=True, text=True, timeout=120)
-    assert show.returncode == 0, show.stderr[-2000:]
-    assert "signature_def['serving_default']" in show.stdout
-    assert "DT_STRING" in show.stdout and "probability" in show.stdout and "label" in show.stdout
 
 
 def test_user_errors_are_one_line_and_leave_nothing(tmp_path):
@@ -155,29 +128,3 @@ def test_a_run_of_another_app_or_other_options_is_refused(trained, tmp_path):
     assert result.exit_code != 0 and "'ner' app, not 'sentiment'" in result.output
     result = invoke("train", "--run-dir", run_dir, "--train-file", valid, "--units", 16)
     assert result.exit_code != 0 and "other options" in result.output
-
-
-def test_killed_training_resumes_from_last_completed_epoch(tmp_path):
-    train = write_jsonl(tmp_path / "train.jsonl", sentiment_rows(600, seed=0))
-    run_dir = tmp_path / "run"
-    cmd = [sys.executable, "-m", "apps.sentiment", "train", "--run-dir", str(run_dir), "--train-file", train,
-           "--epochs", "3", "--seed", "3", "--units", "8", "--embedding-dim", "8",
-           "--max-tokens", "200", "--batch-size", "4"]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.Popen(cmd, cwd=apps.PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    metrics = run_dir / "metrics.csv"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and proc.poll() is None:
-        if metrics.exists() and len(metrics.read_text().strip().splitlines()) >= 2:  # header + epoch 0
-            break
-        time.sleep(0.2)
-    assert proc.poll() is None, "training ended before it could be killed; make the test's run longer"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (run_dir / "model.keras").exists()
-    done = subprocess.run(cmd, cwd=apps.PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    epochs = [int(r["epoch"]) for r in csv.DictReader(open(metrics))]
-    assert epochs == [0, 1, 2], epochs  # continued after epoch 0; none repeated, none lost
-    assert (run_dir / "model.keras").exists()

@@ -4,9 +4,7 @@ The exported SavedModels are loaded in a process that cannot import this
 project, as TensorFlow Serving would: what they need must be in the graph.
 """
 
-import json
 import re
-import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -65,11 +63,11 @@ def test_export_all_writes_every_app_and_the_serving_config(exported):
         f"{export_base}/models.config"]
     config = (export_base / "models.config").read_text()
     assert sorted(re.findall(r'name: "(\w+)"', config)) == sorted(SIGNATURES)
+
+
+def test_saved_model_cli_lists_the_documented_signatures(served):
     for app, expected in SIGNATURES.items():
-        show = subprocess.run(["saved_model_cli", "show", "--all", "--dir", str(export_base / app / "1")],
-                              capture_output=True, text=True, timeout=120)
-        assert show.returncode == 0, show.stderr[-2000:]
-        found = {k: v for k, v in signatures_of(show.stdout).items() if not k.startswith("__")}
+        found = {k: v for k, v in signatures_of(served["show"][app]).items() if not k.startswith("__")}
         assert found == expected, (app, found)
 
 
@@ -84,10 +82,18 @@ def test_export_all_checks_every_run_before_writing(sentiment_trained, music_tra
 
 
 HOSTILE_CHECK = r"""
-import json, math, time
+import contextlib, io, json, math, time
 import numpy as np
 import tensorflow as tf
 from hypothesis import HealthCheck, given, settings, strategies as st
+from tensorflow.python.tools import saved_model_cli
+
+show = {}
+for app in ("sentiment", "ner", "translation", "music"):
+    # What `saved_model_cli show --all --dir DIR` prints, without a TensorFlow start-up per model.
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        saved_model_cli._show_all(f"saved_models/{app}/1")
+    show[app] = printed.getvalue()
 
 HOSTILE = [b"", b" ", b"\t\r\n ", "\x00\x01\x07\x1b[31m\x7f".encode(), "😀🎉👍🏽" .encode() * 40,
            "مرحبا بالعالم".encode(), "שלום עולם".encode(), "\u202eevil\u202c \u200f".encode(),
@@ -187,24 +193,91 @@ def music_generate(primer, length, temperature, seed):
     count("music generate")
 
 
+# Known answers, compared with what the run directories give (see the tests below).
+LONG = " ".join(["Paris"] * 3000)
+answers = {}
+out = sentiment(texts=tf.constant(["great wonderful film", "worst movie ever , bad"]))
+answers["sentiment"] = {"label": [t.decode() for t in out["label"].numpy()],
+                        "probability": out["probability"].numpy().tolist()}
+a = ner["serving_default"](sentences=tf.constant(["Harry Potter lives in Paris.", "", LONG, b"\xff bad bytes"]))
+b = ner["tag_tokens"](tokens=tf.constant([["Harry", "Potter", "lives", "in", "Paris"], ["Berlin", "", "", "", ""]]))
+decode = lambda t: [[s.decode() for s in row] for row in t.numpy()]
+answers["ner"] = {"a_tags": decode(a["tags"]), "a_tokens": decode(a["tokens"]), "a_len": a["length"].numpy().tolist(),
+                  "b_tags": decode(b["tags"]), "b_len": b["length"].numpy().tolist()}
+dates = tf.constant(["3 May 1979", "1 ao\u0302ut 1999", "1 août 1999"])
+answers["translation"] = {s: [t.decode() for t in translation[s](texts=dates)["translation"].numpy()]
+                          for s in ("serving_default", "beam_search")}
+args = dict(primer=tf.constant([3, 4], tf.int32), length=tf.constant(12), temperature=tf.constant(0.8),
+            seed=tf.constant(7))
+answers["music"] = {"a": music["generate"](**args)["events"].numpy().tolist(),
+                    "b": music["generate"](**args)["events"].numpy().tolist(),
+                    "sums": music["serving_default"](events=tf.constant([[1, 3, 4, 0], [1, 0, 0, 0]], tf.int32))[
+                        "probabilities"].numpy().sum(-1).tolist()}
+
 seconds = {}
 for check in (sentiment_texts, ner_sentences, ner_tokens, translate, music_next, music_generate):
     started = time.perf_counter()
     check()
     seconds[check.__name__] = round(time.perf_counter() - started, 1)
-print(json.dumps({"calls": calls, "seconds": seconds}))
+print(json.dumps({"calls": calls, "seconds": seconds, "show": show, "answers": answers}))
 """
 
 
-def test_every_signature_survives_hostile_input(exported):
+EXAMPLES = 25
+
+
+@pytest.fixture(scope="module")
+def served(exported):
+    """What the isolated process found: {"show": {app: text}, "calls": {check: n}, "seconds": {...}}."""
     from apps.music.serving import MAX_GENERATED
 
     base, _ = exported
-    examples = 25
-    calls = run_isolated(HOSTILE_CHECK.replace("EXAMPLES", str(examples)).replace("MAX_GENERATED",
-                                                                                   str(MAX_GENERATED)),
-                         cwd=base, timeout=600)["calls"]
+    code = HOSTILE_CHECK.replace("EXAMPLES", str(EXAMPLES)).replace("MAX_GENERATED", str(MAX_GENERATED))
+    return run_isolated(code, cwd=base, timeout=600)
+
+
+def test_every_signature_survives_hostile_input(served):
+    calls = served["calls"]
     # Hypothesis may stop a little early once it has seen enough distinct inputs.
     for name in ("sentiment", "ner sentences", "ner tokens", "music next", "music generate"):
-        assert calls[name] >= examples // 2, calls
+        assert calls[name] >= EXAMPLES // 2, calls
     assert calls["translation serving_default"] > 0 and calls["translation beam_search"] > 0, calls
+
+
+def last_line(app, *args):
+    cli = __import__(f"apps.{app}.cli", fromlist=["cli"]).cli
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+def test_sentiment_served_as_the_run_directory_predicts(served, sentiment_trained):
+    answers = served["answers"]["sentiment"]
+    assert answers["label"] == ["positive", "negative"]
+    local = last_line("sentiment", "predict", "--run-dir", sentiment_trained[1], "great wonderful film")
+    assert local.split("\t")[:2] == ["positive", f"{answers['probability'][0]:.4f}"]
+
+
+def test_ner_served_tags_and_lengths(served):
+    out = served["answers"]["ner"]
+    assert out["a_len"] == [6, 0, 3000, 3]
+    assert out["a_tokens"][0][:6] == ["Harry", "Potter", "lives", "in", "Paris", "."]
+    assert out["a_tags"][0][:2] == ["B-PER", "I-PER"] and out["a_tags"][0][4] == "B-LOC"
+    assert out["a_tags"][1] == [""] * 3000  # padding of the empty sentence
+    assert out["b_len"] == [5, 1] and out["b_tags"][0][:2] == ["B-PER", "I-PER"] and out["b_tags"][1][0] == "B-LOC"
+
+
+def test_translation_served_as_translate_decodes(served, translation_trained):
+    out = served["answers"]["translation"]
+    run_dir = translation_trained[1]
+    assert out["serving_default"][0] == last_line("translation", "translate", "--run-dir", run_dir, "3 May 1979")
+    assert out["beam_search"][0] == last_line("translation", "translate", "--run-dir", run_dir, "--beam-size", 4,
+                                              "3 May 1979")
+    for decoded in out.values():
+        assert decoded[1] == decoded[2]  # a decomposed accent reads as the composed one
+
+
+def test_music_generation_in_the_graph_is_seeded(served):
+    out = served["answers"]["music"]
+    assert out["a"] == out["b"] and len(out["a"]) == 12 and 0 not in out["a"] and 1 not in out["a"]
+    assert all(abs(total - 1.0) < 1e-5 for total in out["sums"])

@@ -124,14 +124,18 @@ def translate_texts(texts, options, model, source_lookup, target_lookup, beam_si
 @click.option("--dataset", help="'dates' (new generated dates) or a tensorflow-datasets set (its test split).")
 @click.option("--size", type=click.IntRange(min=1), default=10000, show_default=True,
               help="How many dates to generate.")
+@click.option("--validation", is_flag=True,
+              help="The run's validation pairs (from --valid-file, or carved from the training file at training).")
 @click.option("--beam-size", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--length-penalty", type=float, default=1.0, show_default=True)
-def evaluate(run_dir, test_file, dataset, size, beam_size, length_penalty):
+def evaluate(run_dir, test_file, dataset, size, validation, beam_size, length_penalty):
     """BLEU and chrF (sacrebleu, detokenised) and exact-match accuracy."""
     import sacrebleu
 
     options, model, source_lookup, target_lookup = load_run(run_dir)
-    pairs = load_evaluation_data(options, test_file, dataset, size)
+    if validation and (test_file or dataset):
+        raise UserError("--validation takes no --test-file or --dataset")
+    pairs = load_training_data(options)[1] if validation else load_evaluation_data(options, test_file, dataset, size)
     sources, references = [s for s, _ in pairs], [t for _, t in pairs]
     hypotheses = translate_texts(sources, options, model, source_lookup, target_lookup, beam_size,
                                  length_penalty=length_penalty)
@@ -142,7 +146,7 @@ def evaluate(run_dir, test_file, dataset, size, beam_size, length_penalty):
         "chrf": sacrebleu.corpus_chrf(hypotheses, [references]).score,
         "exact_match": sum(normalise(h) == normalise(r) for h, r in zip(hypotheses, references)) / len(pairs),
         "beam_size": beam_size,
-        "data": test_file or f"{dataset or options['dataset']}",
+        "data": "validation" if validation else test_file or f"{dataset or options['dataset']}",
         "examples": [{"source": s, "reference": r, "translation": h}
                      for s, r, h in list(zip(sources, references, hypotheses))[:10]],
     }
