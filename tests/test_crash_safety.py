@@ -28,7 +28,7 @@ def training_args(app, folder, tune_folder):
         return ["--train-file", train, "--seed", "3", *SENTIMENT_SMALL[:-4], "--batch-size", "4"]
     if app == "ner":
         train = write_conll(folder / "train.txt", ner_sentences(100, seed=0))
-        return ["--train-file", train, *NER_SMALL[:-6], "--batch-size", "4"]
+        return ["--train-file", train, *NER_SMALL[:-6], "--batch-size", "4", "--no-char-features"]
     if app == "translation":
         return ["--train-size", "300", "--units", "8", "--batch-size", "8"]
     return ["--data-dir", str(tune_folder), "--units", "16", "--layers", "1", "--window", "16", "--batch-size", "2"]
