@@ -111,7 +111,8 @@ def main():
         rate, n = examples_per_second(ds)
         consumed = model_rate(run_dir, n_train)
         bucketed = padding_waste(ds, main_input)
-        plain = padding_waste(ds.unbatch().padded_batch(options["batch_size"]), main_input)
+        # The same examples fully reshuffled (so the buckets' grouping is gone), in plain padded batches.
+        plain = padding_waste(ds.unbatch().shuffle(n, seed=0).padded_batch(options["batch_size"]), main_input)
         rows.append(f"| {app} | {run} | {n:,} | {rate:,.0f} | {consumed:,.0f} | {rate / consumed:,.0f}x | "
                     f"{100 * bucketed:.1f}% | {100 * plain:.1f}% |")
         print(rows[-1], flush=True)

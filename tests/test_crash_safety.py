@@ -38,29 +38,41 @@ def cli_of(app):
     return __import__(f"apps.{app}.cli", fromlist=["cli"]).cli
 
 
-@pytest.mark.parametrize("app", ["sentiment", "ner", "translation", "music"])
-def test_killed_training_resumes_from_last_completed_epoch(app, tmp_path, tune_folder):
-    run_dir = tmp_path / "run"
-    args = ["train", "--run-dir", str(run_dir), "--epochs", "3", *training_args(app, tmp_path, tune_folder)]
+def test_killed_training_resumes_from_last_completed_epoch(tmp_path, tune_folder):
+    """Every app at once (the four trainings share the cores, which halves the wait), each killed after epoch 0."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.Popen([sys.executable, "-m", f"apps.{app}", *args], cwd=apps.PROJECT_ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    metrics = run_dir / "metrics.csv"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and proc.poll() is None:
-        if metrics.exists() and len(metrics.read_text().strip().splitlines()) >= 2:  # header + epoch 0
-            break
+    runs = {}
+    for app in ("sentiment", "ner", "translation", "music"):
+        folder = tmp_path / app
+        folder.mkdir()
+        args = ["train", "--run-dir", str(folder / "run"), "--epochs", "2", *training_args(app, folder, tune_folder)]
+        proc = subprocess.Popen([sys.executable, "-m", f"apps.{app}", *args], cwd=apps.PROJECT_ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        runs[app] = (args, folder / "run", proc)
+    deadline = time.monotonic() + 300
+    waiting = set(runs)
+    while waiting and time.monotonic() < deadline:
+        for app in list(waiting):
+            _, run_dir, proc = runs[app]
+            metrics = run_dir / "metrics.csv"
+            if proc.poll() is not None:
+                waiting.discard(app)  # ended by itself: reported below
+            elif metrics.exists() and len(metrics.read_text().strip().splitlines()) >= 2:  # header + epoch 0
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                waiting.discard(app)
         time.sleep(0.05)
-    assert proc.poll() is None, "training ended before it could be killed; make the test's run longer"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (run_dir / "model.keras").exists()
-    # The same command again (in this process: it is the files, not the process, that must carry over).
-    done = CliRunner().invoke(cli_of(app), args, catch_exceptions=False)
-    assert done.exit_code == 0, done.output
-    epochs = [int(r["epoch"]) for r in csv.DictReader(open(metrics))]
-    assert epochs == [0, 1, 2], epochs  # continued after epoch 0; none repeated, none lost
-    assert (run_dir / "model.keras").exists()
+    for app, (args, run_dir, proc) in runs.items():
+        if proc.poll() is None:
+            proc.kill()
+        assert proc.returncode == -signal.SIGKILL, f"{app}: training ended before it could be killed"
+        assert not (run_dir / "model.keras").exists(), app
+        # The same command again (in this process: it is the files, not the process, that must carry over).
+        done = CliRunner().invoke(cli_of(app), args, catch_exceptions=False)
+        assert done.exit_code == 0, done.output
+        epochs = [int(r["epoch"]) for r in csv.DictReader(open(run_dir / "metrics.csv"))]
+        assert epochs == [0, 1], (app, epochs)  # continued after epoch 0; none repeated, none lost
+        assert (run_dir / "model.keras").exists(), app
 
 
 def complete(version_dir):

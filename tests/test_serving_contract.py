@@ -223,7 +223,7 @@ print(json.dumps({"calls": calls, "seconds": seconds, "show": show, "answers": a
 """
 
 
-EXAMPLES = 25
+EXAMPLES = 20
 
 
 @pytest.fixture(scope="module")
