@@ -7,9 +7,6 @@ import click
 from apps.common import cli as common
 from apps.common.rundir import RunDir
 
-APPS = ("sentiment", "ner", "translation", "music")
-
-
 @click.group(cls=common.AppGroup)
 def cli():
     """Commands across the apps; each app has its own: python -m apps.<app> --help."""
@@ -36,4 +33,4 @@ def export_all(export_base, **run_dirs):
     for app, path in runs.items():
         export_run = importlib.import_module(f"apps.{app}.cli").export_run
         click.echo(str(export_run(path, export_base)))
-    click.echo(str(click.format_filename(f"{export_base}/models.config")))
+    click.echo(f"{export_base}/models.config")

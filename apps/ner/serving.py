@@ -21,7 +21,7 @@ def make_taggers(model, word_lookup, char_lookup, tag_names, max_chars):
     """(tag_sentences, tag_tokens) tf.functions.
 
     tag_sentences: sentences [None] tf.string
-    tag_tokens:    tokens [None, None] tf.string; a sentence ends at its first "" 
+    tag_tokens:    tokens [None, None] tf.string; a sentence ends at its first ""
     both return {"tokens": [None, None] string, "tags": [None, None] string
     ("" at padding), "length": [None] int32}.
     """

@@ -37,7 +37,8 @@ def build_model(options, source_vocabulary_size, target_vocabulary_size):
     attention = (BahdanauAttention(units, name="attention") if options["attention"] == "additive"
                  else LuongAttention("general", name="attention"))
     context, _ = attention(decoded, encoded, values_mask=NotPadding(name="source_mask")(source))
-    combined = keras.layers.Dense(options.get("output_dim") or 2 * units, activation="tanh", name="attention_combine")(
+    output_dim = options.get("output_dim") or 2 * units  # runs from before the option have none
+    combined = keras.layers.Dense(output_dim, activation="tanh", name="attention_combine")(
         keras.layers.Concatenate(name="output_and_context")([decoded, context]))
     logits = keras.layers.Dense(target_vocabulary_size, name="logits")(combined)
     model = keras.Model({"source": source, "target_in": target_in}, logits, name="translation")
