@@ -1,5 +1,6 @@
-"""Recurrent cells and attention written with `keras.ops`, for any Keras 3 backend."""
+"""Recurrent cells, attention, CRF and a joint binary output written with `keras.ops`, for any Keras 3 backend."""
 
+from .autoregressive import AutoregressiveBernoulli
 from .attention import BahdanauAttention, LuongAttention, NotPadding
 from .cells import GRUCell, LSTMCell, MyRNNCell
 from .crf import CRF, CRFLoss
@@ -9,4 +10,4 @@ from .token_features import CharCNN, TokenDropout
 
 CELLS = {"rnn": MyRNNCell, "gru": GRUCell, "lstm": LSTMCell}
 
-__all__ = ["RNN", "MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]
+__all__ = ["RNN", "AutoregressiveBernoulli", "MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]

@@ -414,3 +414,56 @@ def test_fast_rnn_in_bidirectional_saves_and_reloads(tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+
+
+@pytest.mark.parametrize("hidden_units", [0, 6])
+def test_autoregressive_output_is_a_normalised_joint_over_all_configurations(hidden_units):
+    """Sum over all 2^K vectors of prod_k p_k^x_k (1 - p_k)^(1 - x_k) is 1 only if key k never sees x_k or later."""
+    import itertools
+
+    from layers.autoregressive import AutoregressiveBernoulli
+
+    keys, contexts = 4, np.random.default_rng(0).normal(size=(3, 5)).astype("float32")
+    configurations = np.array(list(itertools.product([0.0, 1.0], repeat=keys)), "float32")  # [16, K]
+    context = np.repeat(contexts[:, None], len(configurations), axis=1)
+    observed = np.broadcast_to(configurations, (3,) + configurations.shape)
+    layer = AutoregressiveBernoulli(hidden_units, activation="tanh")
+    layer([context, observed])
+    random_weights(layer)  # the direct kernel starts at zero: give every path a weight
+    probs = np.asarray(layer([context, observed]))
+    joint = np.prod(np.where(observed == 1, probs, 1 - probs), axis=-1)
+    np.testing.assert_allclose(joint.sum(axis=-1), np.ones(3), rtol=1e-5)
+    # Flipping key j moves no probability of keys up to j, and (with these weights) some above it.
+    for j in range(keys - 1):
+        flipped = observed.copy()
+        flipped[..., j] = 1 - flipped[..., j]
+        moved = np.abs(np.asarray(layer([context, flipped])) - probs).max(axis=(0, 1))
+        assert moved[:j + 1].max() == 0 and moved[j + 1:].max() > 1e-4, (j, moved)
+
+
+def test_autoregressive_output_saves_reloads_and_samples(tmp_path):
+    from layers.autoregressive import AutoregressiveBernoulli
+
+    layer = AutoregressiveBernoulli(5, activation="tanh", dropout=0.25, seed=3, name="joint")
+    assert AutoregressiveBernoulli.from_config(layer.get_config()).get_config() == layer.get_config()
+    context_in, observed_in = keras.Input((None, 4)), keras.Input((None, 6))
+    model = keras.Model([context_in, observed_in], layer([context_in, observed_in]))
+    random_weights(model)
+    rng = np.random.default_rng(1)
+    context = rng.normal(size=(2, 3, 4)).astype("float32")
+    observed = (rng.random((2, 3, 6)) < 0.5).astype("float32")
+    model.save(tmp_path / "joint.keras")
+    reloaded = keras.models.load_model(tmp_path / "joint.keras")
+    np.testing.assert_allclose(np.asarray(reloaded([context, observed])), np.asarray(model([context, observed])),
+                               rtol=1e-6)
+    assert not np.allclose(np.asarray(model([context, observed], training=True)),
+                           np.asarray(model([context, observed])))  # dropout only when training
+    draws = np.asarray(layer.sample(context, seed=7))
+    assert draws.shape == (2, 3, 6) and set(np.unique(draws)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(draws, np.asarray(layer.sample(context, seed=7)))
+    # A huge logit for key 0 makes it sound in every draw; key 0 sees no other key, so this is exact.
+    weights = layer.get_weights()
+    names = [w.path.split("/")[-1] for w in layer.weights]
+    weights[names.index("output_bias")][0] = 50.0
+    layer.set_weights(weights)
+    assert np.asarray(layer.sample(context, seed=8))[..., 0].min() == 1.0

@@ -113,6 +113,17 @@ def test_polyphonic_benchmark_reports_nll_per_step(tmp_path):
     table = (tmp_path / "bench" / "benchmark.md").read_text()
     assert "| jsb_chorales | lstm | 36 |" in table and "8.67" in table
     assert (tmp_path / "bench" / "jsb_chorales-lstm-36.png").read_bytes()[:4] == b"\x89PNG"
+    # The joint (autoregressive) output: same report, its own row, no Chung et al. reference.
+    result = CliRunner().invoke(cli, ["benchmark", "--run-dir", str(tmp_path / "bench"), "--dataset",
+                                      "jsb_chorales", "--data-dir", str(tmp_path), "--cell", "gru", "--units", "8",
+                                      "--output-layer", "autoregressive", "--output-units", "6", "--epochs", "1",
+                                      "--name", "joint"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    joint = json.loads((tmp_path / "bench" / "joint" / "evaluation.json").read_text())
+    assert joint["output_layer"] == "autoregressive" and 0 < joint["valid_nll_per_step"] < 88 * np.log(2) + 1
+    row = next(line for line in (tmp_path / "bench" / "benchmark.md").read_text().splitlines()
+               if "autoregressive 6" in line)
+    assert row.startswith("| jsb_chorales | gru | 8 | 1 | autoregressive 6 |") and row.endswith("| - |")
 
 
 def test_training_pieces_cover_every_step_once_as_a_target():

@@ -236,6 +236,11 @@ def export_run(run_dir, export_base="saved_models", version=None):
               help="Between layers and before the output (default 0, as in Chung et al.).")
 @click.option("--window", type=click.IntRange(min=2),
               help="Train on pieces of this many steps (default: whole sequences); validation always whole.")
+@click.option("--output-layer", type=click.Choice(["independent", "autoregressive"]),
+              help="independent: 88 sigmoids (Chung et al., the default); autoregressive: the keys of a step "
+                   "modelled jointly, NADE-style (layers.autoregressive).")
+@click.option("--output-units", type=click.IntRange(min=0),
+              help="Hidden units of the autoregressive output (default 128; 0: linear).")
 @click.option("--name", help="Run name under RUN_DIR (default DATASET-CELL-UNITS).")
 @common.training_options
 def benchmark(run_dir, dataset, data_dir, cell, units, name, **given):
@@ -259,12 +264,16 @@ def benchmark(run_dir, dataset, data_dir, cell, units, name, **given):
     valid_ds = make_dataset(valid_rolls, batch_size=options["batch_size"], shuffle=False, seed=0)
     with strategy.scope():
         model = polyphonic.build_model(cell, options["units"], options["layers"], options["dropout"],
-                                       options["learning_rate"], options["clipnorm"], options["seed"])
+                                       options["learning_rate"], options["clipnorm"], options["seed"],
+                                       options["output_layer"], options["output_units"])
     click.echo(f"{dataset}: {len(train_rolls)} training and {len(valid_rolls)} validation sequences; "
                f"{cell} {options['units']} units, {model.count_params()} parameters")
     from apps.common.training import fit
 
-    fit(model, train_ds.map(lambda x, y, w: (x, y, w)), valid_ds, run, epochs=options["epochs"], monitor="val_nll",
+    def batches(x, y, w):
+        return polyphonic.model_inputs(model, x, y), y, w
+
+    fit(model, train_ds.map(batches), valid_ds.map(batches), run, epochs=options["epochs"], monitor="val_nll",
         mode="min", patience=options["patience"], extra_callbacks=[polyphonic.ValidationNLL(valid_ds)])
     if not run.writer:
         return
@@ -275,6 +284,8 @@ def benchmark(run_dir, dataset, data_dir, cell, units, name, **given):
     atomic_write_text(run.evaluation_path, json.dumps({"dataset": dataset, "cell": cell, "units": options["units"],
                                                        "layers": options["layers"], "dropout": options["dropout"],
                                                        "window": options["window"],
+                                                       "output_layer": options["output_layer"],
+                                                       "output_units": options["output_units"],
                                                        "parameters": best.count_params(),
                                                        "valid_nll_per_step": nll}, indent=2) + "\n")
     table = polyphonic.write_report(run_dir)

@@ -10,10 +10,11 @@ import numpy as np
 from keras import ops
 
 from datasets.polyphonic import KEYS
-from layers import CELLS, RNN
+from layers import CELLS, RNN, AutoregressiveBernoulli
 
 # Chung et al. 2014: about 20k parameters per model.
 CHUNG_UNITS = {"rnn": 100, "gru": 46, "lstm": 36}
+OUTPUTS = ("independent", "autoregressive")
 
 
 def summed_bce(y_true, y_pred):
@@ -22,12 +23,21 @@ def summed_bce(y_true, y_pred):
     return -ops.sum(y_true * ops.log(y_pred) + (1 - y_true) * ops.log(1 - y_pred), axis=-1)
 
 
-def build_model(cell, units, layers=1, dropout=0.0, learning_rate=1e-3, clipnorm=1.0, seed=0):
+def build_model(cell, units, layers=1, dropout=0.0, learning_rate=1e-3, clipnorm=1.0, seed=0, output="independent",
+                output_units=0):
     """rolls [B, T, 88] -> P(key on at t+1) [B, T, 88].
 
+    `output="independent"`: 88 sigmoids given the state, as in Chung et al.
+    2014. `output="autoregressive"`: `AutoregressiveBernoulli` (a NADE/MADE
+    output, `output_units` hidden units) models the keys of the next step
+    jointly, the model's second input being that next step [B, T, 88] (only
+    keys below k reach key k's probability); the loss stays the summed binary
+    cross-entropy, now the exact joint NLL.
     `dropout` is on the connections between layers and into the output layer,
     not on the recurrent ones (Zaremba et al. 2014).
     """
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
     inputs = keras.Input((None, KEYS), name="piano_roll")
     x = inputs
     for i in range(layers):
@@ -35,17 +45,28 @@ def build_model(cell, units, layers=1, dropout=0.0, learning_rate=1e-3, clipnorm
                 name=f"rnn_{i}")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, seed=seed + layers, name="output_dropout")(x)
-    outputs = keras.layers.Dense(KEYS, activation="sigmoid", name="next_step")(x)
+    if output == "autoregressive":
+        next_step = keras.Input((None, KEYS), name="next_step")
+        outputs = AutoregressiveBernoulli(output_units, dropout=dropout, seed=seed + layers + 1,
+                                          name="next_step_joint")([x, next_step])
+        inputs = [inputs, next_step]
+    else:
+        outputs = keras.layers.Dense(KEYS, activation="sigmoid", name="next_step")(x)
     model = keras.Model(inputs, outputs, name=f"polyphonic_{cell}")
     model.compile(keras.optimizers.Adam(learning_rate, clipnorm=clipnorm), loss=summed_bce)
     return model
+
+
+def model_inputs(model, history, next_step):
+    """What the model takes: the history, and for an autoregressive output also the step it scores."""
+    return (history, next_step) if len(model.inputs) == 2 else history
 
 
 def nll_per_step(model, dataset):
     """Exact mean over all real time steps of the summed Bernoulli NLL."""
     total, steps = 0.0, 0.0
     for inputs, targets, weights in dataset:
-        nll = np.asarray(summed_bce(targets, model(inputs, training=False)))
+        nll = np.asarray(summed_bce(targets, model(model_inputs(model, inputs, targets), training=False)))
         total += float((nll * np.asarray(weights)).sum())
         steps += float(np.asarray(weights).sum())
     return total / steps
@@ -96,16 +117,21 @@ def write_report(run_dir):
         fig.tight_layout()
         fig.savefig(pathlib.Path(run_dir) / f"{run.name}.png", dpi=100, metadata={"Software": None})
         plt.close(fig)
-        chung_size = result["units"] == CHUNG_UNITS[result["cell"]] and result.get("layers", 1) == 1
+        chung_size = (result["units"] == CHUNG_UNITS[result["cell"]] and result.get("layers", 1) == 1
+                      and result.get("output_layer", "independent") == "independent")
         reference = CHUNG_TEST.get((result["dataset"], result["cell"])) if chung_size else None
+        output = result.get("output_layer", "independent")
+        if output == "autoregressive":
+            output = f"autoregressive {result['output_units']}"
         rows.append(f"| {result['dataset']} | {result['cell']} | {result['units']} | {result.get('layers', 1)} | "
+                    f"{output} | "
                     f"{result.get('dropout', 0.0)} | {result.get('window') or 'whole'} | {result['parameters']} | "
                     f"{result['valid_nll_per_step']:.2f} | {len(history)} | "
                     f"{float(history[-1]['elapsed_seconds']) / 60:.1f} min | "
                     f"{reference if reference else '-'} |")
     table = "\n".join([
-        "| data | cell | units | layers | dropout | training pieces | parameters | validation NLL/step | epochs | "
-        "time | Chung et al. 2014 (test) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows])
+        "| data | cell | units | layers | output | dropout | training pieces | parameters | validation NLL/step | "
+        "epochs | time | Chung et al. 2014 (test) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows])
     (pathlib.Path(run_dir) / "benchmark.md").write_text(table + "\n")
     return table
