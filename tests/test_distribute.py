@@ -39,15 +39,6 @@ def _start(app, args):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _train(app, args):
-    proc = _start(app, args)
-    try:
-        out, err = proc.communicate(timeout=300)
-    finally:
-        proc.kill()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-
 def _epochs(metrics_csv):
     return list(csv.DictReader(open(metrics_csv)))
 
@@ -93,11 +84,7 @@ def test_mirrored_on_two_cpu_replicas_trains_every_app_and_matches_one_replica(t
     for a, b in zip(one, two):
         for key in ("loss", "val_loss", "val_accuracy"):
             assert float(a[key]) == pytest.approx(float(b[key]), rel=1e-4, abs=1e-5), (key, a, b)
-    # Restarted with more epochs, the mirrored run restores its backup and continues.
-    small[small.index("--epochs") + 1] = "3"
-    done = _train("sentiment", ["--run-dir", str(tmp_path / "sentiment"), *small, *mirrored])
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert [int(r["epoch"]) for r in _epochs(tmp_path / "sentiment" / "metrics.csv")] == [0, 1, 2]
+    # Restoring a distributed run's backup is tested with two workers below.
 
 
 def _free_port():
