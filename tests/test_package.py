@@ -75,3 +75,29 @@ def test_run_directories_of_other_apps_or_formats_are_refused(tmp_path, config, 
     with pytest.raises(UserError, match=re.escape(message)):
         RunDir(tmp_path, "music").start({"a": 1}, set())
     assert json.loads((tmp_path / "config.json").read_text()) == config, "a refused run is left as it was"
+
+
+def test_a_run_directory_takes_one_training_at_a_time(tmp_path):
+    """A second training into a directory in use is refused; the lock dies with its process, even by SIGKILL."""
+    import signal
+    import subprocess
+    import sys
+
+    from apps.common.errors import UserError
+    from apps.common.rundir import RunDir
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from apps.common.rundir import RunDir; "
+         f"run = RunDir({str(tmp_path)!r}, 'music'); run.start({{'a': 1}}, set()); print('started', flush=True); time.sleep(60)"],
+        cwd=apps.PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "started"
+        with pytest.raises(UserError, match=rf"another training is writing to this run directory \(pid {holder.pid}\)"):
+            RunDir(tmp_path, "music").start({"a": 1}, set())
+        assert RunDir(tmp_path / "other", "music").start({"a": 1}, set()) is False  # other directories are free
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    run = RunDir(tmp_path, "music")
+    assert run.start({"a": 1}, set()) is True  # the killed holder left no lock behind
+    assert RunDir(tmp_path, "music").start({"a": 1}, set()) is True  # the same process may resume its own run

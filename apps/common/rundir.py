@@ -8,14 +8,21 @@
     DIR/logs/                TensorBoard
     DIR/metrics.csv          one row per epoch
     DIR/evaluation.json      written by `evaluate`
+    DIR/.lock                held by the training that writes DIR (its pid inside)
 """
 
+import errno
 import json
 import os
 import pathlib
 import tempfile
 
 from .errors import UserError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks, runs are not guarded
+    fcntl = None
 
 FORMAT_VERSION = 1
 
@@ -110,8 +117,37 @@ class RunDir:
         if not self.writer:
             return resuming
         self.path.mkdir(parents=True, exist_ok=True)
+        self._lock()
         atomic_write_text(
             self.config_path,
             json.dumps({"app": self.app, "format": FORMAT_VERSION, "options": options}, indent=2) + "\n",
         )
         return resuming
+
+    def _lock(self):
+        """Refuse a second training into the same directory while the first one runs.
+
+        A POSIX record lock: the kernel drops it when the process ends, however
+        it ends (SIGKILL included), so a killed run never blocks its own restart;
+        the same process may take it again (a resumed run in one Python session).
+        """
+        if fcntl is None:
+            return
+        lock_path = self.path / ".lock"
+        handle = open(lock_path, "a+", encoding="utf-8")
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno not in (errno.EACCES, errno.EAGAIN):  # a file system without locks: run unguarded
+                handle.close()
+                return
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise UserError(f"{self.path}: another training is writing to this run directory (pid {holder}); "
+                            "wait for it to end or use a new --run-dir") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock_handle = handle  # open for as long as this run lives: closing it would release the lock
