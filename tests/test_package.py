@@ -87,8 +87,9 @@ def test_a_run_directory_takes_one_training_at_a_time(tmp_path):
     from apps.common.rundir import RunDir
 
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from apps.common.rundir import RunDir; "
-         f"run = RunDir({str(tmp_path)!r}, 'music'); run.start({{'a': 1}}, set()); print('started', flush=True); time.sleep(60)"],
+        [sys.executable, "-c", "import time; from apps.common.rundir import RunDir; "
+         f"run = RunDir({str(tmp_path)!r}, 'music'); run.start({{'a': 1}}, set()); "
+         "print('started', flush=True); time.sleep(60)"],
         cwd=apps.PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "started"
