@@ -104,14 +104,16 @@ def test_polyphonic_benchmark_reports_nll_per_step(tmp_path):
                  for _ in range(n)]
         (tmp_path / f"jsb_chorales.{split}.json").write_text(json.dumps(rolls))
     result = CliRunner().invoke(cli, ["benchmark", "--run-dir", str(tmp_path / "bench"), "--dataset",
-                                      "jsb_chorales", "--data-dir", str(tmp_path), "--cell", "lstm", "--epochs", "2"],
+                                      "jsb_chorales", "--data-dir", str(tmp_path), "--cell", "lstm", "--epochs", "2",
+                                      "--optimizer", "rmsprop", "--weight-noise", "0.05"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     evaluation = json.loads((tmp_path / "bench" / "jsb_chorales-lstm-36" / "evaluation.json").read_text())
+    assert evaluation["optimizer"] == "rmsprop" and evaluation["weight_noise"] == 0.05
     # Untrained, each key costs about log 2 nats: 88 keys, so NLL/step is at most a few tens.
     assert 0 < evaluation["valid_nll_per_step"] < 88 * np.log(2) + 1
     table = (tmp_path / "bench" / "benchmark.md").read_text()
-    assert "| jsb_chorales | lstm | 36 |" in table and "8.67" in table
+    assert "| jsb_chorales | lstm | 36 |" in table and "8.67" in table and "| rmsprop, weight noise 0.05 |" in table
     assert (tmp_path / "bench" / "jsb_chorales-lstm-36.png").read_bytes()[:4] == b"\x89PNG"
     # The joint (autoregressive) output: same report, its own row, no Chung et al. reference.
     result = CliRunner().invoke(cli, ["benchmark", "--run-dir", str(tmp_path / "bench"), "--dataset",

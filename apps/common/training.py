@@ -48,6 +48,43 @@ class ElapsedTime(keras.callbacks.Callback):
             logs["elapsed_seconds"] = round(self.already + time.monotonic() - self.start, 1)
 
 
+class WeightNoise(keras.callbacks.Callback):
+    """Gaussian weight noise (Graves 2011): each training step's gradient is taken at noisy weights.
+
+    Noise of standard deviation `stddev` is added to every trainable weight
+    before a training batch and the same noise is subtracted after it, so the
+    optimizer's update lands on the clean weights: w <- w - update(grad L(w + noise)).
+    Validation, checkpoints and the saved model see clean weights. The noise
+    of (seed, epoch, batch) is always the same, so a resumed run draws what an
+    uninterrupted one would have.
+    """
+
+    def __init__(self, stddev, seed=0):
+        super().__init__()
+        if not stddev > 0:
+            raise ValueError(f"stddev must be positive, got {stddev}")
+        self.stddev, self.seed = float(stddev), int(seed)
+        self._epoch, self._noise = 0, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        import numpy as np
+
+        rng = np.random.default_rng([self.seed, self._epoch, batch])
+        self._noise = []
+        for weight in self.model.trainable_weights:
+            noise = rng.normal(0.0, self.stddev, tuple(weight.shape)).astype(weight.dtype)
+            weight.assign_add(noise)
+            self._noise.append(noise)
+
+    def on_train_batch_end(self, batch, logs=None):
+        for weight, noise in zip(self.model.trainable_weights, self._noise or ()):
+            weight.assign_sub(noise)
+        self._noise = None
+
+
 def _last_value(metrics_csv, column):
     if not metrics_csv.exists():
         return 0.0

@@ -241,6 +241,10 @@ def export_run(run_dir, export_base="saved_models", version=None):
                    "modelled jointly, NADE-style (layers.autoregressive).")
 @click.option("--output-units", type=click.IntRange(min=0),
               help="Hidden units of the autoregressive output (default 128; 0: linear).")
+@click.option("--optimizer", type=click.Choice(["adam", "rmsprop"]), help="Default adam; Chung et al. used rmsprop.")
+@click.option("--weight-noise", type=click.FloatRange(min=0),
+              help="Standard deviation of Gaussian noise on the weights at each training step (Graves 2011; "
+                   "Chung et al. used 0.075). Default 0: none.")
 @click.option("--name", help="Run name under RUN_DIR (default DATASET-CELL-UNITS).")
 @common.training_options
 def benchmark(run_dir, dataset, data_dir, cell, units, name, **given):
@@ -265,16 +269,18 @@ def benchmark(run_dir, dataset, data_dir, cell, units, name, **given):
     with strategy.scope():
         model = polyphonic.build_model(cell, options["units"], options["layers"], options["dropout"],
                                        options["learning_rate"], options["clipnorm"], options["seed"],
-                                       options["output_layer"], options["output_units"])
+                                       options["output_layer"], options["output_units"], options["optimizer"])
     click.echo(f"{dataset}: {len(train_rolls)} training and {len(valid_rolls)} validation sequences; "
                f"{cell} {options['units']} units, {model.count_params()} parameters")
-    from apps.common.training import fit
+    from apps.common.training import WeightNoise, fit
 
     def batches(x, y, w):
         return polyphonic.model_inputs(model, x, y), y, w
 
     fit(model, train_ds.map(batches), valid_ds.map(batches), run, epochs=options["epochs"], monitor="val_nll",
-        mode="min", patience=options["patience"], extra_callbacks=[polyphonic.ValidationNLL(valid_ds)])
+        mode="min", patience=options["patience"],
+        extra_callbacks=[polyphonic.ValidationNLL(valid_ds)]
+        + ([WeightNoise(options["weight_noise"], options["seed"])] if options["weight_noise"] else []))
     if not run.writer:
         return
     import keras
@@ -286,6 +292,8 @@ def benchmark(run_dir, dataset, data_dir, cell, units, name, **given):
                                                        "window": options["window"],
                                                        "output_layer": options["output_layer"],
                                                        "output_units": options["output_units"],
+                                                       "optimizer": options["optimizer"],
+                                                       "weight_noise": options["weight_noise"],
                                                        "parameters": best.count_params(),
                                                        "valid_nll_per_step": nll}, indent=2) + "\n")
     table = polyphonic.write_report(run_dir)

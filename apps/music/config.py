@@ -29,4 +29,5 @@ RESUMABLE = {"epochs", "patience"}
 
 BENCHMARK_DEFAULTS = {"epochs": 100, "batch_size": 8, "learning_rate": 2e-3, "clipnorm": 1.0, "layers": 1,
                       "dropout": 0.0, "window": None, "patience": 10, "seed": 0,
-                      "output_layer": "independent", "output_units": 128}
+                      "output_layer": "independent", "output_units": 128, "optimizer": "adam",
+                      "weight_noise": 0.0}

@@ -23,8 +23,11 @@ def summed_bce(y_true, y_pred):
     return -ops.sum(y_true * ops.log(y_pred) + (1 - y_true) * ops.log(1 - y_pred), axis=-1)
 
 
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
+
+
 def build_model(cell, units, layers=1, dropout=0.0, learning_rate=1e-3, clipnorm=1.0, seed=0, output="independent",
-                output_units=0):
+                output_units=0, optimizer="adam"):
     """rolls [B, T, 88] -> P(key on at t+1) [B, T, 88].
 
     `output="independent"`: 88 sigmoids given the state, as in Chung et al.
@@ -34,10 +37,13 @@ def build_model(cell, units, layers=1, dropout=0.0, learning_rate=1e-3, clipnorm
     keys below k reach key k's probability); the loss stays the summed binary
     cross-entropy, now the exact joint NLL.
     `dropout` is on the connections between layers and into the output layer,
-    not on the recurrent ones (Zaremba et al. 2014).
+    not on the recurrent ones (Zaremba et al. 2014). `optimizer`: "adam" or
+    "rmsprop" (Chung et al.'s), both with the gradient clipped to `clipnorm`.
     """
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {tuple(OPTIMIZERS)}, got {optimizer!r}")
     inputs = keras.Input((None, KEYS), name="piano_roll")
     x = inputs
     for i in range(layers):
@@ -53,7 +59,7 @@ def build_model(cell, units, layers=1, dropout=0.0, learning_rate=1e-3, clipnorm
     else:
         outputs = keras.layers.Dense(KEYS, activation="sigmoid", name="next_step")(x)
     model = keras.Model(inputs, outputs, name=f"polyphonic_{cell}")
-    model.compile(keras.optimizers.Adam(learning_rate, clipnorm=clipnorm), loss=summed_bce)
+    model.compile(OPTIMIZERS[optimizer](learning_rate, clipnorm=clipnorm), loss=summed_bce)
     return model
 
 
@@ -123,15 +129,20 @@ def write_report(run_dir):
         output = result.get("output_layer", "independent")
         if output == "autoregressive":
             output = f"autoregressive {result['output_units']}"
+        training = result.get("optimizer", "adam")
+        if result.get("weight_noise"):
+            training += f", weight noise {result['weight_noise']}"
         rows.append(f"| {result['dataset']} | {result['cell']} | {result['units']} | {result.get('layers', 1)} | "
                     f"{output} | "
-                    f"{result.get('dropout', 0.0)} | {result.get('window') or 'whole'} | {result['parameters']} | "
+                    f"{result.get('dropout', 0.0)} | {result.get('window') or 'whole'} | {training} | "
+                    f"{result['parameters']} | "
                     f"{result['valid_nll_per_step']:.2f} | {len(history)} | "
                     f"{float(history[-1]['elapsed_seconds']) / 60:.1f} min | "
                     f"{reference if reference else '-'} |")
     table = "\n".join([
-        "| data | cell | units | layers | output | dropout | training pieces | parameters | validation NLL/step | "
+        "| data | cell | units | layers | output | dropout | training pieces | optimizer | parameters | "
+        "validation NLL/step | "
         "epochs | time | Chung et al. 2014 (test) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows])
+        "| --- " * 13 + "|", *rows])
     (pathlib.Path(run_dir) / "benchmark.md").write_text(table + "\n")
     return table
