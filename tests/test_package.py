@@ -102,3 +102,25 @@ def test_a_run_directory_takes_one_training_at_a_time(tmp_path):
     run = RunDir(tmp_path, "music")
     assert run.start({"a": 1}, set()) is True  # the killed holder left no lock behind
     assert RunDir(tmp_path, "music").start({"a": 1}, set()) is True  # the same process may resume its own run
+
+
+def test_a_run_from_before_an_option_existed_resumes_at_that_options_default(tmp_path):
+    import json
+
+    from apps.common.errors import UserError
+    from apps.common.rundir import RunDir
+
+    old = {"app": "music", "format": 1, "options": {"units": 46, "epochs": 5}}
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    defaults = {"units": 256, "epochs": 10, "weight_noise": 0.0}
+    with pytest.raises(UserError, match=re.escape("other options (weight_noise: 0.0 -> 0.1)")):
+        RunDir(tmp_path, "music").start({"units": 46, "epochs": 5, "weight_noise": 0.1}, {"epochs"}, defaults)
+    assert json.loads((tmp_path / "config.json").read_text()) == old, "a refused run is left as it was"
+    with pytest.raises(UserError, match=re.escape("other options (weight_noise: None -> 0.0)")):
+        RunDir(tmp_path, "music").start({"units": 46, "epochs": 5, "weight_noise": 0.0}, {"epochs"})  # no defaults
+    run = RunDir(tmp_path, "music")
+    assert run.start({"units": 46, "epochs": 8, "weight_noise": 0.0}, {"epochs"}, defaults) is True
+    assert run.read_config() == {"units": 46, "epochs": 8, "weight_noise": 0.0}  # now recorded
+    # A recorded option is compared as recorded, never replaced by the default.
+    with pytest.raises(UserError, match=re.escape("other options (units: 46 -> 256)")):
+        RunDir(tmp_path, "music").start({"units": 256, "epochs": 8, "weight_noise": 0.0}, {"epochs"}, defaults)

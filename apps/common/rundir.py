@@ -95,13 +95,17 @@ class RunDir:
             raise UserError(f"{self.path}: training has not finished (no model.keras); run train again to continue")
         return options
 
-    def start(self, options, resumable_keys):
+    def start(self, options, resumable_keys, defaults=None):
         """Record the options of a new run, or check that a resumed run uses the same.
 
         Returns True when resuming. Only `resumable_keys` (epochs, say) may differ.
+        An option that a run directory does not record (the run began before
+        the option existed) counts as its value in `defaults`: a new option's
+        default keeps the old behaviour, so such a run resumes unless the
+        option is given another value.
         """
         if self.config_path.exists():
-            previous = self.read_config()
+            previous = {**{k: v for k, v in (defaults or {}).items() if k in options}, **self.read_config()}
             changed = sorted(
                 k for k in set(previous) | set(options)
                 if k not in resumable_keys and previous.get(k) != options.get(k)

@@ -51,7 +51,7 @@ def train(run_dir, **given):
 
     from .data import vocabulary_of, windows
 
-    resuming = run.start({**options, "mode": "events"}, config.RESUMABLE)
+    resuming = run.start({**options, "mode": "events"}, config.RESUMABLE, config.DEFAULTS)
     vocabulary = run.read_vocabulary("events") if resuming and run.vocabulary_path("events").exists() \
         else vocabulary_of(train_tunes)
     run.write_vocabulary("events", vocabulary)
@@ -262,7 +262,7 @@ def benchmark(run_dir, dataset, data_dir, cell, units, name, **given):
     common.seed_everything(options["seed"])
     train_path, valid_path = split_paths(data_dir, dataset)
     train_rolls, valid_rolls = read_piano_rolls(train_path), read_piano_rolls(valid_path)
-    run.start(options, config.RESUMABLE)
+    run.start(options, config.RESUMABLE, config.BENCHMARK_DEFAULTS)
     train_ds = make_dataset(train_rolls, batch_size=options["batch_size"], shuffle=True, seed=options["seed"],
                             window=options["window"])
     valid_ds = make_dataset(valid_rolls, batch_size=options["batch_size"], shuffle=False, seed=0)

@@ -92,7 +92,8 @@ def train(run_dir, **given):
     tags = ["O"] + [f"{prefix}-{kind}" for kind in types for prefix in "BI"]
     tag_index = {t: i for i, t in enumerate(tags)}
     check_tags(valid_sentences, tag_index, options["valid_file"] or options["train_file"] or options["dataset"])
-    resuming = run.start({**options, "tags": tags, "source_scheme": scheme, "scheme": "IOB2"}, config.RESUMABLE)
+    resuming = run.start({**options, "tags": tags, "source_scheme": scheme, "scheme": "IOB2"}, config.RESUMABLE,
+                         config.DEFAULTS)
     if resuming and run.vocabulary_path("words").exists():
         words, chars = run.read_vocabulary("words"), run.read_vocabulary("chars")
     else:

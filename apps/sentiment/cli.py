@@ -40,7 +40,7 @@ def train(run_dir, **given):
     run = RunDir(run_dir, config.APP)
     common.seed_everything(options["seed"])
     (train_texts, train_labels), (valid_texts, valid_labels), labels = load_training_data(options)
-    resuming = run.start({**options, "labels": labels}, config.RESUMABLE)
+    resuming = run.start({**options, "labels": labels}, config.RESUMABLE, config.DEFAULTS)
 
     from datasets.text_classification import make_dataset, make_vectorizer
 

@@ -47,7 +47,7 @@ def train(run_dir, **given):
     run = RunDir(run_dir, config.APP)
     common.seed_everything(options["seed"])
     train_pairs, valid_pairs = load_training_data(options)
-    resuming = run.start(options, config.RESUMABLE)
+    resuming = run.start(options, config.RESUMABLE, config.DEFAULTS)
 
     from datasets.seq2seq import build_vocabulary, make_dataset, make_lookup
 
