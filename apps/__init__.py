@@ -4,11 +4,16 @@ Importing `apps` binds the top-level name `datasets` to this project's
 `datasets/` folder. The PyPI package of the same name (Hugging Face's) would
 otherwise win whenever site-packages comes before our checkout on `sys.path`,
 which is the case for an editable install run from another directory.
+
+It also imports TensorFlow first, through `apps.tensorflow_logs`, so that
+no command prints TensorFlow's C++ start-up lines.
 """
 
 import importlib.util
 import pathlib
 import sys
+
+from .tensorflow_logs import import_tensorflow
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -38,4 +43,5 @@ def ensure_own_datasets():
     return module
 
 
+import_tensorflow()
 ensure_own_datasets()

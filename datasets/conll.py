@@ -141,7 +141,7 @@ def make_dataset(sentences, tag_index, word_lookup, char_lookup, *, batch_size, 
     """Bucketed batches of ({"words", "chars"}, tags [B, T] with -1 padding)."""
     import tensorflow as tf
 
-    from .text_classification import bucket_boundaries
+    from .batching import bucket_boundaries, bucketed
 
     tokens = tf.ragged.constant([s[0] for s in sentences], dtype=tf.string)
     tags = tf.ragged.constant([[tag_index[t] for t in s[1]] for s in sentences], dtype=tf.int32)
@@ -152,13 +152,9 @@ def make_dataset(sentences, tag_index, word_lookup, char_lookup, *, batch_size, 
 
     ds = tf.data.Dataset.from_tensor_slices((tokens, tags)).batch(512).map(encode).unbatch()
     ds = ds.map(lambda w, c, t, n: ({"words": w[:n], "chars": c[:n]}, t[:n])).cache()
-    if shuffle:
-        ds = ds.shuffle(len(sentences), seed=seed, reshuffle_each_iteration=True)
     longest = max(len(s[0]) for s in sentences)
-    bounds = bucket_boundaries(max(longest, 2), first=8)
-    ds = ds.bucket_by_sequence_length(
-        lambda x, t: tf.shape(t)[0], bucket_boundaries=bounds, bucket_batch_sizes=[batch_size] * (len(bounds) + 1),
-        padding_values=({"words": tf.constant(0, tf.int64), "chars": tf.constant(0, tf.int64)},
-                        tf.constant(-1, tf.int32)),
-    )
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return bucketed(ds, lambda x, t: tf.shape(t)[0], bounds=bucket_boundaries(max(longest, 2), first=8),
+                    batch_size=batch_size, shuffle=shuffle, seed=seed, size=len(sentences),
+                    padding_values=({"words": tf.constant(0, tf.int64), "chars": tf.constant(0, tf.int64)},
+                                    tf.constant(-1, tf.int32)),
+                    description=f"encoding {len(sentences):,} sentences")

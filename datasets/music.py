@@ -91,33 +91,70 @@ def default_cache_dir():
     return os.environ.get("SEQAPPS_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "seqapps", "music"))
 
 
-def load_tunes(files, cache_dir=None, limit=None, progress=None):
+def _content_key(path):
+    return hashlib.sha256(pathlib.Path(path).read_bytes() + f"v{PARSER_VERSION}".encode()).hexdigest()
+
+
+def _parse_uncached(path):
+    """(tunes, failure reason or None) of one file; run in a worker process."""
+    try:
+        return parse_file(path), None
+    except Exception as err:  # music21 raises many kinds on bad files
+        return [], f"{type(err).__name__}: {str(err)[:120]}"
+
+
+def _parsed_in_order(paths, workers):
+    """(path, (tunes, failure)) for each path, in order, parsed by `workers` processes when more than one."""
+    if workers <= 1 or len(paths) <= 1:
+        for path in paths:
+            yield path, _parse_uncached(path)
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    # fork: the workers run music21 only, never TensorFlow, and need no re-import of the
+    # command that started them (spawn would re-run `python -m apps.music`'s __main__).
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        try:
+            yield from zip(paths, pool.map(_parse_uncached, paths))
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
+def load_tunes(files, cache_dir=None, limit=None, progress=None, workers=None):
     """(tunes [(title, tokens)], failures [(file, reason)]) from files, parsed once and cached.
 
     A file that fails to parse is skipped and reported, never fatal. `limit`
-    stops after that many tunes. `progress(files)` wraps the iteration (a bar).
+    stops after that many tunes. Files not yet cached are parsed by `workers`
+    processes (default: one per core; 1 with a `limit`, which usually needs
+    few files). `progress(n)` is called after each file with the tunes it gave.
     """
     cache = pathlib.Path(cache_dir or default_cache_dir())
     cache.mkdir(parents=True, exist_ok=True)
+    workers = workers or (1 if limit is not None else os.cpu_count() or 1)
+    keys = {path: cache / f"{_content_key(path)}.json" for path in files}
+    uncached = [path for path in files if not keys[path].exists()]
+    parsed = _parsed_in_order(uncached, workers)
+    uncached = set(uncached)
     tunes, failures = [], []
-    iterator = progress(files) if progress else files
-    for path in iterator:
+    for path in files:
         if limit is not None and len(tunes) >= limit:
             break
-        digest = hashlib.sha256(pathlib.Path(path).read_bytes() + f"v{PARSER_VERSION}".encode()).hexdigest()
-        cached = cache / f"{digest}.json"
-        if cached.exists():
-            file_tunes = [tuple(t) for t in json.loads(cached.read_text())]
+        if path not in uncached:
+            file_tunes = [tuple(t) for t in json.loads(keys[path].read_text())]
         else:
-            try:
-                file_tunes = parse_file(path)
-            except Exception as err:  # music21 raises many kinds on bad files
-                failures.append((path, f"{type(err).__name__}: {str(err)[:120]}"))
+            _, (file_tunes, failure) = next(parsed)
+            if failure:
+                failures.append((path, failure))
                 continue
-            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            tmp = keys[path].with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(file_tunes))
-            os.replace(tmp, cached)
+            os.replace(tmp, keys[path])
         tunes.extend(file_tunes)
+        if progress:
+            progress(len(file_tunes))
+    parsed.close()
     if limit is not None:
         tunes = tunes[:limit]
     return tunes, failures

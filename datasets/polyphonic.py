@@ -79,7 +79,8 @@ def make_dataset(rolls, *, batch_size, shuffle, seed, window=None):
 
     spec = (tf.TensorSpec([None, KEYS], tf.float32), tf.TensorSpec([None, KEYS], tf.float32),
             tf.TensorSpec([None], tf.float32))
-    ds = tf.data.Dataset.from_generator(generate, output_signature=spec).cache()
+    ds = tf.data.Dataset.from_generator(generate, output_signature=spec)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(rolls))).cache()
     if shuffle:
         ds = ds.shuffle(len(rolls), seed=seed, reshuffle_each_iteration=True)
     return ds.padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -111,7 +111,8 @@ def ids_to_text(ids, vocabulary, level):
 
 
 def make_dataset(pairs, source_lookup, target_lookup, *, level, max_length, batch_size, shuffle, seed):
-    from .text_classification import bucket_boundaries
+    """Bucketed batches of ({"source", "target_in"}, target_out), their number known; encoded once, cached."""
+    from .batching import bucket_boundaries, bucketed
 
     sources = tf.constant([s for s, _ in pairs])
     targets = tf.constant([t for _, t in pairs])
@@ -131,9 +132,6 @@ def make_dataset(pairs, source_lookup, target_lookup, *, level, max_length, batc
     ds = tf.data.Dataset.from_tensor_slices((sources, targets)).batch(1024).map(to_ids).unbatch()
     ds = ds.map(lambda s, sn, ti, to, tn: ({"source": s[:tf.maximum(sn, 1)], "target_in": ti[:tn]}, to[:tn]))
     ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
-    bounds = bucket_boundaries(max_length, first=8)
-    ds = ds.bucket_by_sequence_length(lambda x, y: tf.shape(x["source"])[0], bucket_boundaries=bounds,
-                                      bucket_batch_sizes=[batch_size] * (len(bounds) + 1))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return bucketed(ds, lambda x, y: tf.shape(x["source"])[0], bounds=bucket_boundaries(max_length, first=8),
+                    batch_size=batch_size, shuffle=shuffle, seed=seed, size=len(pairs),
+                    description=f"encoding {len(pairs):,} sentence pairs")

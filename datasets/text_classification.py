@@ -7,6 +7,7 @@ text in the batch (at most `max_length`), 0 the padding id.
 import tensorflow as tf
 import keras
 
+from .batching import bucket_boundaries, bucketed
 from .errors import DataError
 from .files import read_rows
 from .tfds_loader import load_tfds
@@ -111,28 +112,12 @@ def _dense_rows(ids, labels):
     return ids.to_tensor(), ids.row_lengths(), labels
 
 
-def bucket_boundaries(max_length, first=16):
-    """Powers of two up to max_length: padding waste stays under half per batch."""
-    bounds, b = [], first
-    while b < max_length:
-        bounds.append(b)
-        b *= 2
-    return bounds
-
-
 def make_dataset(texts, labels, vectorizer, *, batch_size, max_length, shuffle, seed):
-    """tf.data of bucketed (ids [B, T], labels [B]) batches; vectorised once and cached."""
+    """tf.data of bucketed (ids [B, T], labels [B]) batches, their number known; vectorised once and cached."""
     ds = tf.data.Dataset.from_tensor_slices((tf.constant(texts, tf.string), tf.constant(labels, tf.float32)))
     ds = ds.batch(1024).map(lambda t, y: _dense_rows(token_ids(vectorizer, t, max_length), y),
                             num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.unbatch().map(lambda ids, length, y: (ids[:length], y)).cache()
-    if shuffle:
-        ds = ds.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
-    bounds = bucket_boundaries(max_length)
-    ds = ds.bucket_by_sequence_length(
-        lambda ids, _: tf.shape(ids)[0],
-        bucket_boundaries=bounds,
-        bucket_batch_sizes=[batch_size] * (len(bounds) + 1),
-        drop_remainder=False,
-    )
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return bucketed(ds, lambda ids, _: tf.shape(ids)[0], bounds=bucket_boundaries(max_length),
+                    batch_size=batch_size, shuffle=shuffle, seed=seed, size=len(texts),
+                    description=f"vectorising {len(texts):,} texts")

@@ -68,3 +68,15 @@ def abc_tune(seed, title):
     rng = random.Random(seed)
     notes = " ".join(rng.choice(["C2", "D2", "E4", "G2", "A2", "c4", "z2", "B,2", "^F2", "e2"]) for _ in range(32))
     return f"X:{seed}\nT:{title}\nM:4/4\nL:1/16\nK:C\n{notes}\n"
+
+
+def user_environment():
+    """os.environ as a user's shell has it: no setting that quiets TensorFlow, no cluster.
+
+    Subprocess tests of what a command prints run in it, so that they see what a user sees.
+    """
+    import os
+
+    quieting = ("TF_CPP_MIN_LOG_LEVEL", "TF_CPP_MAX_VLOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "SEQAPPS_TF_LOGS",
+                "TF_CONFIG")
+    return {k: v for k, v in os.environ.items() if k not in quieting}

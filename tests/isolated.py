@@ -22,7 +22,6 @@ sys.meta_path.insert(0, _Block())
 def run_isolated(code, cwd, timeout=300):
     """Run `code` with project imports blocked; return its last stdout line as JSON."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KERAS_BACKEND")}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
     proc = subprocess.run(
         [sys.executable, "-I", "-c", _BLOCK + textwrap.dedent(code)],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,

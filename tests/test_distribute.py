@@ -6,7 +6,6 @@ a fresh process.
 
 import csv
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -16,6 +15,8 @@ import pytest
 import apps
 from apps.common.distribute import is_chief, task_of
 from apps.common.errors import UserError
+
+from tests.fixtures import user_environment
 
 pytestmark = pytest.mark.tf_only
 
@@ -33,8 +34,7 @@ def test_chief_is_the_chief_task_or_worker_zero_without_one():
 
 
 def _start(app, args):
-    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    env = user_environment()
     return subprocess.Popen([sys.executable, "-m", f"apps.{app}", "train", *args], cwd=apps.PROJECT_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -103,7 +103,7 @@ def _workers(tmp_path, rows, run_dirs, epochs):
                "--max-tokens", "100", "--batch-size", "8", "--strategy", "multi-worker"]
         scratch_parent = tmp_path / "tmp"  # where the non-chief worker's scratch directory goes
         scratch_parent.mkdir(exist_ok=True)
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_CONFIG": config, "TMPDIR": str(scratch_parent)}
+        env = {**user_environment(), "TF_CONFIG": config, "TMPDIR": str(scratch_parent)}
         procs.append(subprocess.Popen(cmd, cwd=apps.PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, text=True))
     outputs = []

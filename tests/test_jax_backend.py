@@ -11,7 +11,7 @@ import apps
 
 
 def test_layer_tests_pass_on_jax():
-    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_PLATFORMS": "cpu"}
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-m", "not tf_only",
          "tests/test_cells.py", "tests/test_attention.py", "tests/test_crf.py"],

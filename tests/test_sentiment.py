@@ -2,7 +2,6 @@
 
 import csv
 import json
-import os
 import subprocess
 import sys
 
@@ -12,6 +11,7 @@ from click.testing import CliRunner
 import apps
 from apps.sentiment.cli import cli
 from tests.fixtures import SENTIMENT_SMALL
+from tests.fixtures import user_environment
 
 pytestmark = pytest.mark.tf_only
 SMALL = SENTIMENT_SMALL
@@ -102,7 +102,7 @@ def test_user_errors_are_one_line_and_leave_nothing(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "apps.sentiment", "train", "--run-dir", str(run_dir),
                            "--train-file", str(tmp_path / "missing.jsonl")], cwd=apps.PROJECT_ROOT,
                           capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          env=user_environment())
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [f"Error: {tmp_path / 'missing.jsonl'}: no such file"], proc.stderr
     assert not run_dir.exists()

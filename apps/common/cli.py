@@ -24,6 +24,12 @@ class AppGroup(click.Group):
             sys.exit(130)
 
     def main(self, args=None, prog_name=None, **kwargs):
+        from apps.tensorflow_logs import filtered_stderr
+
+        with filtered_stderr():  # TensorFlow's harmless C++ log lines stay off the terminal
+            return self._main(args, prog_name, **kwargs)
+
+    def _main(self, args=None, prog_name=None, **kwargs):
         kwargs.pop("standalone_mode", None)
         try:
             return super().main(args=args, prog_name=prog_name, standalone_mode=False, **kwargs)

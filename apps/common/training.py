@@ -7,7 +7,6 @@ import os
 import shutil
 import tempfile
 import time
-import warnings
 
 import keras
 
@@ -102,6 +101,13 @@ def _reduce_lr(monitor, mode, patience):
     return [keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=0.5, patience=patience, min_lr=1e-5)]
 
 
+def progress_verbosity():
+    """Keras' `verbose`: 1 (a live bar with total and ETA) on a terminal, 2 (one line per epoch) elsewhere."""
+    import sys
+
+    return 1 if sys.stdout.isatty() else 2
+
+
 def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_loss", mode="min",
         patience=3, verbose="auto", extra_callbacks=(), reduce_lr_patience=None):
     """Train with checkpoints, early stopping and resume; leave the best model in run_dir.
@@ -116,6 +122,8 @@ def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_
     """
     import tensorflow as tf
 
+    if verbose == "auto":
+        verbose = progress_verbosity()
     strategy = model.distribute_strategy
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         train_data, valid_data = shard_by_data(train_data), shard_by_data(valid_data)
@@ -207,11 +215,8 @@ def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, mo
         keras.callbacks.TensorBoard(str(run_dir.logs_dir)),
     ]
     callbacks += _reduce_lr(monitor, mode, reduce_lr_patience)
-    with warnings.catch_warnings():
-        # Bucketed datasets have no known length; Keras warns at each first epoch end.
-        warnings.filterwarnings("ignore", message="Your input ran out of data")
-        history = model.fit(train_data, validation_data=valid_data, epochs=epochs, callbacks=callbacks, shuffle=False,
-                            verbose=verbose)
+    history = model.fit(train_data, validation_data=valid_data, epochs=epochs, callbacks=callbacks, shuffle=False,
+                        verbose=verbose)
     if history_from is not run_dir:  # a worker's scratch copy: the chief keeps the model
         return history
     if not run_dir.best_checkpoint.exists():

@@ -93,26 +93,14 @@ def load_run(run_dir):
 @common.run_dir_option
 def evaluate(run_dir):
     """Negative log-likelihood per event and next-event accuracy on the validation tunes."""
-    import numpy as np
-    from keras import ops
-
-    from .data import split_tunes, read_tunes, windows
+    from .data import read_tunes, split_tunes, windows
+    from .evaluate import next_event_scores
 
     options, model, vocabulary = load_run(run_dir)
     _, valid = split_tunes(read_tunes(options), options["valid_fraction"], options["seed"])
     index = {t: i for i, t in enumerate(vocabulary)}
     x, y = windows(valid, index, options["window"])
-    nll, hits, count = 0.0, 0, 0
-    for i in range(0, len(x), 256):
-        logits = model(x[i:i + 256], training=False)
-        log_probs = np.asarray(ops.log_softmax(logits, axis=-1))
-        target, keep = y[i:i + 256], y[i:i + 256] > 0
-        picked = np.take_along_axis(log_probs, target[..., None], axis=-1)[..., 0]
-        nll -= float(picked[keep].sum())
-        hits += int((log_probs.argmax(-1) == target)[keep].sum())
-        count += int(keep.sum())
-    result = {"tunes": len(valid), "events": count, "nll_per_event": nll / count, "accuracy": hits / count,
-              "perplexity": float(np.exp(nll / count))}
+    result = {"tunes": len(valid), **next_event_scores(model, x, y)}
     common.print_table([(k, f"{result[k]:.4f}") for k in ("nll_per_event", "perplexity", "accuracy")],
                        ["metric", "value"])
     path = RunDir(run_dir, config.APP).evaluation_path

@@ -6,6 +6,7 @@ import click
 import numpy as np
 
 from datasets.music import corpus_files, folder_files, load_tunes, transpose
+from datasets.progress import progress
 
 PAD, START = "", "[START]"
 
@@ -13,8 +14,15 @@ PAD, START = "", "[START]"
 def read_tunes(options, echo=click.echo):
     """All tunes of the configured source, in a stable order; reports files that failed."""
     files = folder_files(options["data_dir"]) if options["data_dir"] else corpus_files(options["corpus"])
-    with click.progressbar(files, label=f"parsing {len(files)} files", file=click.get_text_stream("stderr")) as bar:
-        tunes, failures = load_tunes(bar, limit=options["limit"])
+    tunes_read = 0
+    with progress(description=f"reading {len(files)} files", unit="files", total=len(files)) as bar:
+        def file_done(tunes_in_file):
+            nonlocal tunes_read
+            tunes_read += tunes_in_file
+            bar.set_postfix(tunes=tunes_read, refresh=False)
+            bar.update(1)
+
+        tunes, failures = load_tunes(files, limit=options["limit"], progress=file_done)
     if failures:
         echo(f"{len(failures)} of {len(files)} files could not be parsed and were skipped:", err=True)
         for path, reason in failures[:20]:

@@ -6,7 +6,6 @@ the Bernoulli NLL, averaged over all time steps (Boulanger-Lewandowski et al.
 """
 
 import keras
-import numpy as np
 from keras import ops
 
 from datasets.polyphonic import KEYS
@@ -68,26 +67,37 @@ def model_inputs(model, history, next_step):
     return (history, next_step) if len(model.inputs) == 2 else history
 
 
-def nll_per_step(model, dataset):
-    """Exact mean over all real time steps of the summed Bernoulli NLL."""
-    total, steps = 0.0, 0.0
-    for inputs, targets, weights in dataset:
-        nll = np.asarray(summed_bce(targets, model(model_inputs(model, inputs, targets), training=False)))
-        total += float((nll * np.asarray(weights)).sum())
-        steps += float(np.asarray(weights).sum())
-    return total / steps
+def nll_step(model):
+    """A compiled step: (inputs, targets [B, T, 88], weights [B, T]) -> (summed NLL of real steps, real steps)."""
+    from apps.common.evaluation import compiled
+
+    def step(inputs, targets, weights):
+        nll = summed_bce(targets, model(model_inputs(model, inputs, targets), training=False))
+        return ops.sum(nll * weights), ops.sum(weights)
+
+    return compiled(step)
+
+
+def nll_per_step(model, dataset, step=None):
+    """Exact mean over all real time steps of the summed Bernoulli NLL (`step`: a `nll_step(model)` to reuse)."""
+    from apps.common.evaluation import map_batches
+
+    sums = map_batches(step or nll_step(model), dataset, description="validation NLL")
+    return float(sum(float(total) for total, _ in sums) / sum(float(steps) for _, steps in sums))
 
 
 class ValidationNLL(keras.callbacks.Callback):
-    """Adds val_nll (exact, padding excluded) to each epoch's logs."""
+    """Adds val_nll (exact, padding excluded) to each epoch's logs; compiled once, reused every epoch."""
 
     def __init__(self, dataset):
         super().__init__()
         self.dataset = dataset
+        self._step = None
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["val_nll"] = nll_per_step(self.model, self.dataset)
+            self._step = self._step or nll_step(self.model)
+            logs["val_nll"] = nll_per_step(self.model, self.dataset, self._step)
 
 
 CHUNG_TEST = {("jsb_chorales", "rnn"): 9.10, ("jsb_chorales", "gru"): 8.54, ("jsb_chorales", "lstm"): 8.67,

@@ -89,33 +89,16 @@ def load_run(run_dir):
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
 def evaluate(run_dir, test_file, dataset, split, batch_size):
     """Accuracy, precision, recall, F1, ROC AUC and the confusion matrix."""
-    import numpy as np
-    from sklearn import metrics
-
     from datasets.text_classification import make_dataset
+
+    from .evaluate import classification_report
 
     options, model, vectorizer, names = load_run(run_dir)
     texts, labels = load_evaluation_data(options, options["labels"], test_file, dataset, split)
     ds = make_dataset(texts, labels, vectorizer, batch_size=batch_size, max_length=options["max_length"],
                       shuffle=False, seed=0)
-    truth, scores = [], []
-    for ids, y in ds:
-        scores.append(np.asarray(model(ids, training=False)).reshape(-1))
-        truth.append(np.asarray(y))
-    truth, scores = np.concatenate(truth).astype(int), np.concatenate(scores)
-    predicted = (scores >= 0.5).astype(int)
-    result = {
-        "examples": int(len(truth)),
-        "accuracy": float(metrics.accuracy_score(truth, predicted)),
-        "precision": float(metrics.precision_score(truth, predicted, zero_division=0)),
-        "recall": float(metrics.recall_score(truth, predicted, zero_division=0)),
-        "f1": float(metrics.f1_score(truth, predicted, zero_division=0)),
-        "roc_auc": float(metrics.roc_auc_score(truth, scores)) if len(set(truth)) == 2 else None,
-        "confusion_matrix": {"labels": names,
-                             "rows_true_columns_predicted": metrics.confusion_matrix(truth, predicted,
-                                                                                     labels=[0, 1]).tolist()},
-        "data": test_file or f"tfds:{dataset or options['dataset']}/{split}",
-    }
+    result = {**classification_report(model, ds, names),
+              "data": test_file or f"tfds:{dataset or options['dataset']}/{split}"}
     common.print_table([(k, "-" if result[k] is None else f"{result[k]:.4f}")
                         for k in ("accuracy", "precision", "recall", "f1", "roc_auc")], ["metric", "value"])
     matrix = result["confusion_matrix"]["rows_true_columns_predicted"]
