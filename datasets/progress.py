@@ -6,7 +6,7 @@ keeps it off for steps that finish within a few seconds.
 
 import sys
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 DELAY_SECONDS = 2.0
 

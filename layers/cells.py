@@ -20,15 +20,7 @@ when `training` is true.
 import keras
 from keras import ops
 
-try:
-    # keras.layers.RNN prepares dropout masks before its loop only for cells of
-    # this class; the JAX backend needs that because its loop is stateless.
-    from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-except ImportError:  # pragma: no cover - only if Keras moves the class
-    raise ImportError(
-        "seqapps needs keras.src.layers.rnn.dropout_rnn_cell.DropoutRNNCell "
-        "(Keras >= 3.3); install a Keras version within setup.cfg's range."
-    )
+from .keras_internals import DropoutRNNCell
 
 PACKAGE = "seqapps"
 

@@ -14,12 +14,7 @@ from keras import ops
 
 from .cells import PACKAGE, _RecurrentCell
 
-try:
-    from keras.src import backend as _backend
-
-    _backend_rnn = _backend.rnn  # the loop keras.layers.RNN itself runs
-except (ImportError, AttributeError):  # pragma: no cover - only if Keras moves it
-    raise ImportError("seqapps needs keras.src.backend.rnn; install a Keras version within setup.cfg's range.")
+from .keras_internals import backend_rnn as _backend_rnn  # the loop keras.layers.RNN itself runs
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -81,35 +81,10 @@ def make_strategy(name, cpu_replicas=None):
     if not os.environ.get("TF_CONFIG"):
         raise UserError("--strategy multi-worker needs the TF_CONFIG environment variable (cluster and task)")
     task_of(os.environ["TF_CONFIG"])  # a clear error for malformed JSON
-    _fix_keras_multi_worker_mean()
+    from layers.keras_internals import fix_multi_worker_mean
+
+    fix_multi_worker_mean()
     return tf.distribute.MultiWorkerMirroredStrategy()
-
-
-def _fix_keras_multi_worker_mean():
-    """Keras 3 averages each step's logs across workers with reduce(MEAN, axis=0), which fails on
-    scalar metrics ("Invalid reduction dimension 0 for input with 0 dimensions", tensorflow#72388).
-    Scalars are averaged over the replicas instead (axis=None); everything else goes to Keras."""
-    from keras.src.backend.tensorflow import trainer
-    from keras import tree
-
-    keras_reduce = trainer.reduce_per_replica
-    if getattr(keras_reduce, "seqapps_fixed", False):
-        return
-
-    def rank(value):
-        local = value
-        if hasattr(value, "values"):  # PerReplica
-            local = value.values[0]
-        return len(getattr(local, "shape", ()))
-
-    def reduce_per_replica(values, strategy, reduction):
-        if reduction in ("auto", "mean") and trainer._collective_all_reduce_multi_worker(strategy):
-            return tree.map_structure(
-                lambda v: strategy.reduce("MEAN", v, axis=0 if rank(v) else None), values)
-        return keras_reduce(values, strategy, reduction)
-
-    reduce_per_replica.seqapps_fixed = True
-    trainer.reduce_per_replica = reduce_per_replica
 
 
 def shard_by_data(dataset):

@@ -10,6 +10,8 @@ import time
 
 import keras
 
+from layers.keras_internals import BackupAndRestoreFrom, build_outside_strategy
+
 from .distribute import shard_by_data
 from .rundir import RunDir
 
@@ -137,23 +139,15 @@ def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_
 def _built_beforehand(model, valid_data):
     """Build a model made in a strategy scope from a validation batch, then fit it as if it were not.
 
-    For such a model Keras' TF trainer draws one training batch before
-    training, only for its shapes, and reduces it across replicas: that fails
-    for batches of different lengths on different workers
-    (MultiWorkerMirroredStrategy), and it uses up one reshuffle of the data,
-    so a 2-replica run would see other batches than a 1-replica run. The
-    validation data is not shuffled, and fit runs inside the strategy's scope.
+    See `layers.keras_internals.build_outside_strategy`: the validation data
+    is not shuffled, and fit runs inside the strategy's scope.
     """
-    captured = getattr(model, "_distribute_strategy", None)
-    if captured is None:
-        yield
-        return
-    model._symbolic_build(data_batch=next(iter(valid_data)))
-    model._distribute_strategy = None
+    restore = build_outside_strategy(model, valid_data)
     try:
         yield
     finally:
-        model._distribute_strategy = captured
+        if restore:
+            restore()
 
 
 def _fit(model, train_data, valid_data, run_dir, *, epochs, monitor, mode, patience, verbose, extra_callbacks,
@@ -175,23 +169,6 @@ def _fit(model, train_data, valid_data, run_dir, *, epochs, monitor, mode, patie
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-class _RestoreFrom(keras.callbacks.BackupAndRestore):
-    """BackupAndRestore that restores from one directory and saves into another."""
-
-    def __init__(self, restore_dir, backup_dir, **kwargs):
-        super().__init__(str(backup_dir), **kwargs)
-        self.restore_dir = str(restore_dir)
-
-    def on_train_begin(self, logs=None):
-        saving = self._weights_path, self._training_metadata_path
-        self._weights_path = os.path.join(self.restore_dir, os.path.basename(saving[0]))
-        self._training_metadata_path = os.path.join(self.restore_dir, os.path.basename(saving[1]))
-        try:
-            self._load_model()
-        finally:
-            self._weights_path, self._training_metadata_path = saving
-
-
 def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, monitor, mode, patience, verbose,
               extra_callbacks, reduce_lr_patience, history_from=None):
     # Every worker must decide to save a checkpoint at the same epochs (saving takes part in
@@ -204,7 +181,7 @@ def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, mo
         ElapsedTime(_last_value(history_from.metrics_csv, "elapsed_seconds")),
         *extra_callbacks,
         keras.callbacks.BackupAndRestore(str(run_dir.backup_dir), **backup) if restore_dir == run_dir.backup_dir
-        else _RestoreFrom(restore_dir, run_dir.backup_dir, **backup),
+        else BackupAndRestoreFrom(restore_dir, run_dir.backup_dir, **backup),
         keras.callbacks.ModelCheckpoint(
             str(run_dir.best_checkpoint), monitor=monitor, mode=mode, save_best_only=True,
             initial_value_threshold=best,

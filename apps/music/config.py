@@ -20,7 +20,7 @@ DEFAULTS = {
     "batch_size": 64,
     "learning_rate": 2e-3,
     "clipnorm": 1.0,
-    "epochs": 15,
+    "epochs": 6,                  # the main job in ~10 min on 2 cores (bench/results/main_job.md)
     "patience": 3,
     "seed": 0,
 }
