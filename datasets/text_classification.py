@@ -96,6 +96,22 @@ def make_vectorizer(max_tokens, vocabulary=None):
     return vectorizer
 
 
+def adapt_vectorizer(vectorizer, texts, batch_size=1024):
+    """Fit the vectorizer's vocabulary on `texts`, with a bar (texts and rate) on a terminal."""
+    from .progress import progress
+
+    def batches():
+        with progress(description=f"counting the words of {len(texts):,} texts", unit="texts",
+                      total=len(texts)) as bar:
+            for start in range(0, len(texts), batch_size):
+                chunk = texts[start:start + batch_size]
+                bar.update(len(chunk))
+                yield chunk
+
+    vectorizer.adapt(tf.data.Dataset.from_generator(batches, output_signature=tf.TensorSpec([None], tf.string)))
+    return vectorizer
+
+
 def token_ids(vectorizer, texts, max_length):
     """Ragged ids [B, (T)] cut to `max_length`; an empty text becomes one OOV id (1).
 

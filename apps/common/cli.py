@@ -102,13 +102,16 @@ def overrides(defaults, **given):
     return {**defaults, **{k: v for k, v in given.items() if v is not None}}
 
 
-def print_table(rows, headers):
+def format_table(rows, headers):
+    """A plain-text table: headers, a rule, then the rows, columns padded to their widest cell."""
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
-    click.echo(line.format(*headers))
-    click.echo("  ".join("-" * w for w in widths))
-    for row in rows:
-        click.echo(line.format(*row))
+    return "\n".join([line.format(*headers), "  ".join("-" * w for w in widths),
+                      *(line.format(*row) for row in rows)])
+
+
+def print_table(rows, headers):
+    click.echo(format_table(rows, headers))
 
 
 def read_inputs(texts, input_file):

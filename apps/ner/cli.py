@@ -18,26 +18,23 @@ def cli():
 
 
 def _tagging_fn(model):
-    """A compiled function: inputs -> tag ids [B, T] (0 at padding)."""
-    import tensorflow as tf
+    """A compiled function: (inputs, gold) -> (tag ids [B, T] (0 at padding), gold)."""
+    from apps.common.evaluation import compiled
 
     from .model import decode
 
-    @tf.function(reduce_retracing=True)
-    def tag(inputs):
-        return decode(model, model(inputs, training=False), inputs["words"])
-
-    return tag
+    return compiled(lambda inputs, gold: (decode(model, model(inputs, training=False), inputs["words"]), gold))
 
 
-def score_dataset(model, dataset, tag_names):
-    """conlleval scores of the model on batches of (inputs, gold ids with -1 padding)."""
-    import numpy as np
+def score_dataset(model, dataset, tag_names, tag=None):
+    """conlleval scores of the model on batches of (inputs, gold ids with -1 padding).
 
-    tag = _tagging_fn(model)
+    `tag`: a `_tagging_fn(model)` to reuse (an evaluation every epoch traces once).
+    """
+    from apps.common.evaluation import map_batches
+
     gold, predicted = [], []
-    for inputs, truth in dataset:
-        ids, truth = np.asarray(tag(inputs)), np.asarray(truth)
+    for ids, truth in map_batches(tag or _tagging_fn(model), dataset, description="tagging"):
         for row_ids, row_truth in zip(ids, truth):
             n = int((row_truth >= 0).sum())
             gold.append([tag_names[i] for i in row_truth[:n]])
@@ -51,9 +48,12 @@ def _entity_f1_callback(dataset, tag_names):
     class EntityF1(keras.callbacks.Callback):
         """Adds the validation entity F1 (conlleval) to each epoch's logs as val_f1."""
 
+        tag = None
+
         def on_epoch_end(self, epoch, logs=None):
             if logs is not None:
-                logs["val_f1"] = score_dataset(self.model, dataset, tag_names)["f1"]
+                self.tag = self.tag or _tagging_fn(self.model)
+                logs["val_f1"] = score_dataset(self.model, dataset, tag_names, self.tag)["f1"]
 
     return EntityF1()
 

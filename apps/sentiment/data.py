@@ -1,27 +1,20 @@
 """Where the sentiment app's examples come from: local files or tensorflow-datasets."""
 
-import random
-
-from datasets.errors import DataError
+from apps.common.app import TrainingData
 from datasets.files import parse_column
+from datasets.splits import carve
 from datasets.text_classification import (
     encode_labels, label_vocabulary, load_tfds_texts, read_labelled_texts,
 )
 
 
-def carve(texts, labels, fraction, seed):
-    """Split off a validation set with a fixed seed: (train, valid) pairs of lists."""
-    order = list(range(len(texts)))
-    random.Random(seed).shuffle(order)
-    n_valid = max(1, int(round(len(order) * fraction)))
-    if n_valid >= len(order):
-        raise DataError("--valid-fraction", f"leaves no training examples out of {len(order)}")
-    pick = lambda idx: ([texts[i] for i in idx], [labels[i] for i in idx])  # noqa: E731
-    return pick(order[n_valid:]), pick(order[:n_valid])
-
-
 def _read(path, options):
     return read_labelled_texts(path, parse_column(options["text_column"]), parse_column(options["label_column"]))
+
+
+def _carve(texts, labels, options, source):
+    train, valid = carve(list(zip(texts, labels)), options["valid_fraction"], options["seed"], source, "texts")
+    return tuple(map(list, zip(*train))), tuple(map(list, zip(*valid)))
 
 
 def load_training_data(options):
@@ -32,16 +25,20 @@ def load_training_data(options):
         labels = encode_labels(raw, vocabulary, options["train_file"], lines)
         if options["valid_file"]:
             v_texts, v_raw, v_lines = _read(options["valid_file"], options)
-            valid = (v_texts, encode_labels(v_raw, vocabulary, options["valid_file"], v_lines))
-            train = (texts, labels)
-        else:
-            train, valid = carve(texts, labels, options["valid_fraction"], options["seed"])
-        return train, valid, vocabulary
+            return (texts, labels), (v_texts, encode_labels(v_raw, vocabulary, options["valid_file"], v_lines)), \
+                vocabulary
+        return (*_carve(texts, labels, options, options["train_file"]), vocabulary)
+    source = f"tfds:{options['dataset']}"
     texts, raw = load_tfds_texts(options["dataset"], "train")
-    vocabulary = label_vocabulary(raw, f"tfds:{options['dataset']}")
-    labels = encode_labels(raw, vocabulary, options["dataset"], range(1, len(raw) + 1))
-    train, valid = carve(texts, labels, options["valid_fraction"], options["seed"])
-    return train, valid, vocabulary
+    vocabulary = label_vocabulary(raw, source)
+    labels = encode_labels(raw, vocabulary, source, range(1, len(raw) + 1))
+    return (*_carve(texts, labels, options, source), vocabulary)
+
+
+def read_training_data(options):
+    """TrainingData of ((texts, labels), (texts, labels)); the run records the label vocabulary."""
+    train, valid, labels = load_training_data(options)
+    return TrainingData(train, valid, {"labels": labels})
 
 
 def load_evaluation_data(options, vocabulary, test_file=None, dataset=None, split="test"):
@@ -49,5 +46,38 @@ def load_evaluation_data(options, vocabulary, test_file=None, dataset=None, spli
     if test_file:
         texts, raw, lines = _read(test_file, options)
         return texts, encode_labels(raw, vocabulary, test_file, lines)
+    source = f"tfds:{dataset or options['dataset']}"
     texts, raw = load_tfds_texts(dataset or options["dataset"], split)
-    return texts, encode_labels(raw, vocabulary, f"tfds:{dataset}", range(1, len(raw) + 1))
+    return texts, encode_labels(raw, vocabulary, source, range(1, len(raw) + 1))
+
+
+def evaluation_source(options, test_file=None, dataset=None, split="test"):
+    """How evaluation.json names its data."""
+    return test_file or f"tfds:{dataset or options['dataset']}/{split}"
+
+
+def build_vocabularies(options, data):
+    """{"tokens": the vocabulary of the training texts, most frequent first, padding and OOV first}."""
+    from datasets.text_classification import adapt_vectorizer, make_vectorizer
+
+    return {"tokens": adapt_vectorizer(make_vectorizer(options.max_tokens), data.train[0]).get_vocabulary()}
+
+
+def make_encoders(options, vocabularies):
+    """The TextVectorization of the run's vocabulary (texts -> ragged token ids)."""
+    from datasets.text_classification import make_vectorizer
+
+    return make_vectorizer(options.max_tokens, vocabularies["tokens"])
+
+
+def make_datasets(options, vectorizer, data):
+    """(train, validation, summary): bucketed batches of (ids [B, T], labels [B])."""
+    from datasets.text_classification import make_dataset
+
+    batches = dict(vectorizer=vectorizer, batch_size=options.batch_size, max_length=options.max_length,
+                   seed=options.seed)
+    (train_texts, train_labels), (valid_texts, valid_labels) = data.train, data.valid
+    summary = (f"{len(train_texts)} training and {len(valid_texts)} validation texts; "
+               f"vocabulary {vectorizer.vocabulary_size()}; labels {options.labels}")
+    return (make_dataset(train_texts, train_labels, shuffle=True, **batches),
+            make_dataset(valid_texts, valid_labels, shuffle=False, **batches), summary)

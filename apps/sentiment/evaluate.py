@@ -34,3 +34,29 @@ def classification_report(model, dataset, names):
                              "rows_true_columns_predicted": metrics.confusion_matrix(truth, predicted,
                                                                                      labels=[0, 1]).tolist()},
     }
+
+
+def evaluate_run(trained, test_file=None, dataset=None, split="test", batch_size=256):
+    """classification_report of a TrainedRun on a labelled file or a tfds split, with the data it names."""
+    from datasets.text_classification import display_names, make_dataset
+
+    from .data import evaluation_source, load_evaluation_data
+
+    options = trained.options
+    texts, labels = load_evaluation_data(options, options.labels, test_file, dataset, split)
+    ds = make_dataset(texts, labels, trained.encoders, batch_size=batch_size, max_length=options.max_length,
+                      shuffle=False, seed=0)
+    return {**classification_report(trained.model, ds, display_names(options.labels)),
+            "data": evaluation_source(options, test_file, dataset, split)}
+
+
+def report(result):
+    """The printed form of a classification_report: metrics, then the confusion matrix."""
+    from apps.common.cli import format_table
+
+    names = result["confusion_matrix"]["labels"]
+    matrix = result["confusion_matrix"]["rows_true_columns_predicted"]
+    metrics = format_table([(k, "-" if result[k] is None else f"{result[k]:.4f}")
+                            for k in ("accuracy", "precision", "recall", "f1", "roc_auc")], ["metric", "value"])
+    confusion = format_table([[names[i], *map(str, matrix[i])] for i in range(2)], ["", *names])
+    return f"{metrics}\n\nconfusion matrix (rows: true, columns: predicted)\n{confusion}"

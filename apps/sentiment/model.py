@@ -26,3 +26,8 @@ def build_model(options, vocabulary_size):
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")],
     )
     return model
+
+
+def build_run_model(options, vectorizer):
+    """build_model for the run's vectorizer."""
+    return build_model(options, vectorizer.vocabulary_size())

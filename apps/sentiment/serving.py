@@ -29,3 +29,19 @@ def write_saved_model(path, model, vectorizer, label_names, max_length):
     archive.track(vectorizer)
     archive.add_endpoint("serving_default", make_serve_fn(model, vectorizer, label_names, max_length))
     archive.write_out(path, verbose=False)
+
+
+def run_serve_fn(trained):
+    """make_serve_fn of a TrainedRun."""
+    from datasets.text_classification import display_names
+
+    return make_serve_fn(trained.model, trained.encoders, display_names(trained.options.labels),
+                         trained.options.max_length)
+
+
+def write_run(path, trained):
+    """write_saved_model of a TrainedRun."""
+    from datasets.text_classification import display_names
+
+    write_saved_model(path, trained.model, trained.encoders, display_names(trained.options.labels),
+                      trained.options.max_length)

@@ -114,7 +114,10 @@ def translate_texts(texts, options, model, source_lookup, target_lookup, beam_si
 
     translate = make_translate_fn(model, source_lookup, target_lookup.get_vocabulary(), options["level"],
                                   options["max_length"], beam_size, length_penalty)
-    return [t.decode("utf-8") for i in range(0, len(texts), batch_size)
+    from datasets.progress import progress
+
+    starts = progress(range(0, len(texts), batch_size), description="translating", unit="batches")
+    return [t.decode("utf-8") for i in starts
             for t in translate(tf.constant(texts[i:i + batch_size]))["translation"].numpy()]
 
 

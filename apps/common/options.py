@@ -1,0 +1,112 @@
+"""Options declared once: default, type, range and help together.
+
+An app lists its options as `Option`s in its `config.py`. From that one list
+come the click options of its commands (`Options.click`), the defaults that
+a run directory records (`Options.defaults`), which options a resumed run may
+change (`Options.resumable`), and the resolved options a run uses
+(`Options.resolve`), read by attribute: `options.units`. A misspelt name
+fails where it is written, with the names that exist.
+"""
+
+import dataclasses
+
+import click
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One command-line option.
+
+    `name` is the Python name (`max_tokens` -> `--max-tokens`); `type` a
+    click type (`click.IntRange(min=1)`, `click.Choice([...])`) or None for
+    text; `flag=True` makes a boolean `--name/--no-name`; `resumable` options
+    may change when an interrupted run continues (epochs, patience);
+    `recorded=False` keeps an option out of the run's config (how to run, not
+    what to train: the distribution strategy, say).
+    """
+
+    name: str
+    default: object = None
+    type: object = None
+    help: str = ""
+    flag: bool = False
+    resumable: bool = False
+    recorded: bool = True
+
+    @property
+    def switch(self):
+        dashed = self.name.replace("_", "-")
+        return f"--{dashed}/--no-{dashed}" if self.flag else f"--{dashed}"
+
+    def click_option(self):
+        """The click option; its value is None when not given, so the run's recorded default applies."""
+        shown = f" [default: {self.default}]" if self.default not in (None, "") else ""
+        return click.option(self.switch, self.name, type=self.type, default=None, help=f"{self.help}{shown}".strip())
+
+
+class RunOptions(dict):
+    """A run's options: a dict (as config.json holds them) read by attribute."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no option {name!r}; the options are {sorted(self)}") from None
+
+
+class Options:
+    """An app's options, in the order `--help` lists them."""
+
+    def __init__(self, *options):
+        self.by_name = {}
+        for option in options:
+            if option.name in self.by_name:
+                raise ValueError(f"option {option.name!r} declared twice")
+            self.by_name[option.name] = option
+
+    def __iter__(self):
+        return iter(self.by_name.values())
+
+    def __add__(self, other):
+        return Options(*self, *other)
+
+    @property
+    def defaults(self):
+        """{name: default} of the recorded options."""
+        return {o.name: o.default for o in self if o.recorded}
+
+    @property
+    def resumable(self):
+        return {o.name for o in self if o.resumable}
+
+    def click(self, func):
+        """Decorate a click command with every option, in declared order."""
+        for option in reversed(list(self)):
+            func = option.click_option()(func)
+        return func
+
+    def resolve(self, given):
+        """RunOptions: each recorded option's given value (not None), else its default."""
+        return RunOptions({name: given[name] if given.get(name) is not None else default
+                           for name, default in self.defaults.items()})
+
+    def pop_unrecorded(self, given):
+        """Remove and return {name: value} of the options that are not recorded (strategy, ...)."""
+        return {o.name: given.pop(o.name, None) for o in self if not o.recorded}
+
+
+def training_options(*, epochs, batch_size, learning_rate, clipnorm, patience, seed=0):
+    """The training options every app has, with the app's defaults."""
+    return Options(
+        Option("epochs", epochs, click.IntRange(min=1), "Epochs; a larger number continues a finished run.",
+               resumable=True),
+        Option("seed", seed, int, "Seed of weights, shuffling, dropout."),
+        Option("batch_size", batch_size, click.IntRange(min=1), "Global batch size (all replicas together)."),
+        Option("learning_rate", learning_rate, click.FloatRange(min=0, min_open=True)),
+        Option("clipnorm", clipnorm, click.FloatRange(min=0, min_open=True), "Clip each gradient to this norm."),
+        Option("patience", patience, click.IntRange(min=1), "Early-stopping patience (epochs).", resumable=True),
+        Option("strategy", "default", click.Choice(["default", "mirrored", "multi-worker"]),
+               "tf.distribute strategy; --batch-size is the global batch.", recorded=False),
+        Option("cpu_replicas", None, click.IntRange(min=1),
+               "Split the CPU into N logical devices (to try --strategy mirrored without GPUs).", recorded=False),
+    )
