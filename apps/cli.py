@@ -5,6 +5,7 @@ import importlib
 import click
 
 from apps.common import cli as common
+from apps.common.app import export_run
 from apps.common.rundir import RunDir
 
 @click.group(cls=common.AppGroup)
@@ -31,6 +32,5 @@ def export_all(export_base, **run_dirs):
     for app, path in runs.items():
         RunDir(path, app).trained_options()
     for app, path in runs.items():
-        export_run = importlib.import_module(f"apps.{app}.cli").export_run
-        click.echo(str(export_run(path, export_base)))
+        click.echo(str(export_run(importlib.import_module(f"apps.{app}.cli").APP, path, export_base)))
     click.echo(f"{export_base}/models.config")

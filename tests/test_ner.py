@@ -5,7 +5,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from apps.ner.cli import character_spans, cli
+from apps.ner.cli import cli
+from apps.ner.serving import character_spans
 from datasets.conll import read_conll, to_iob2
 from datasets.errors import DataError
 from tests.fixtures import NER_SMALL, ner_sentences, write_conll

@@ -1,35 +1,42 @@
-"""Every option of the NER app and its default, in one place."""
+"""Every option of the NER app: default, type, range and help, declared once."""
+
+import click
+
+from apps.common.options import Option, Options, training_options
 
 APP = "ner"
+RATE = click.FloatRange(0, 1, max_open=True)
 
-DEFAULTS = {
+OPTIONS = Options(
     # data
-    "dataset": "conll2003",       # tensorflow-datasets name, used when no --train-file is given
-    "train_file": None,
-    "valid_file": None,           # when absent, `valid_fraction` of train is carved off with the seed
-    "valid_fraction": 0.1,
-    "tag_column": -1,
-    "token_prefix": "",           # e.g. "en:" for WikiANN
-    "max_chars": 20,              # characters per word seen by the char CNN
+    Option("train_file", None, click.Path(dir_okay=False), "CoNLL column file."),
+    Option("valid_file", None, click.Path(dir_okay=False), "Default: carved from the training data."),
+    Option("dataset", "conll2003", None, "tensorflow-datasets name, used when no --train-file is given."),
+    Option("valid_fraction", 0.1, click.FloatRange(0, 1, min_open=True, max_open=True),
+           "Share of the training sentences carved off for validation, with the seed."),
+    Option("tag_column", -1, int, "0-based column of the tag; -1: the last."),
+    Option("token_prefix", "", None, "Prefix to strip from every token, e.g. 'en:' for WikiANN."),
+    Option("max_chars", 20, click.IntRange(min=1), "Characters per word seen by the character CNN."),
     # model
-    "cell": "lstm",
-    "units": 128,
-    "layers": 1,
-    "word_dim": 100,
-    "char_features": True,
-    "char_dim": 30,
-    "char_filters": 50,
-    "output": "crf",              # or "softmax"
-    "dropout": 0.5,
-    "word_dropout": 0.05,
-    # training
-    "batch_size": 32,
-    "learning_rate": 2e-3,
-    "clipnorm": 5.0,
-    "epochs": 20,
-    "patience": 4,
-    "reduce_lr_patience": 2,      # halve the learning rate after this many epochs without a better F1
-    "seed": 0,
-}
+    Option("cell", "lstm", click.Choice(["rnn", "gru", "lstm"])),
+    Option("units", 128, click.IntRange(min=1)),
+    Option("layers", 1, click.IntRange(min=1)),
+    Option("word_dim", 100, click.IntRange(min=1)),
+    Option("char_features", True, None, "Character CNN features of each word.", flag=True),
+    Option("char_dim", 30, click.IntRange(min=1)),
+    Option("char_filters", 50, click.IntRange(min=1)),
+    Option("output", "crf", click.Choice(["crf", "softmax"])),
+    Option("dropout", 0.5, RATE),
+    Option("word_dropout", 0.05, RATE, "Share of words replaced by the unknown word in training."),
+    Option("reduce_lr_patience", 2, click.IntRange(min=1),
+           "Halve the learning rate after N epochs without a better validation F1."),
+) + training_options(epochs=20, batch_size=32, learning_rate=2e-3, clipnorm=5.0, patience=4)
 
-RESUMABLE = {"epochs", "patience"}
+EVALUATE_OPTIONS = Options(
+    Option("test_file", None, click.Path(dir_okay=False), "CoNLL file, same columns as training."),
+    Option("dataset", None, None, "tensorflow-datasets name (default: the training run's)."),
+    Option("split", "test"),
+    Option("batch_size", 128, click.IntRange(min=1)),
+)
+
+DEFAULTS = OPTIONS.defaults

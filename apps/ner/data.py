@@ -1,9 +1,9 @@
 """Where the NER app's sentences come from: CoNLL files or tensorflow-datasets."""
 
-import random
-
+from apps.common.app import TrainingData
 from datasets.conll import is_iob2, read_conll, to_iob2
 from datasets.errors import DataError
+from datasets.splits import carve
 from datasets.tfds_loader import load_tfds
 
 
@@ -38,12 +38,8 @@ def load_training_data(options):
         train = _from_tfds(options["dataset"], "train")
         valid = _from_tfds(options["dataset"], "validation")
     if valid is None:
-        order = list(range(len(train)))
-        random.Random(options["seed"]).shuffle(order)
-        n_valid = max(1, int(round(len(order) * options["valid_fraction"])))
-        if n_valid >= len(order):
-            raise DataError(options["train_file"], f"too few sentences ({len(order)}) to carve a validation set")
-        valid, train = [train[i] for i in order[:n_valid]], [train[i] for i in order[n_valid:]]
+        train, valid = carve(train, options["valid_fraction"], options["seed"],
+                             options["train_file"] or f"tfds:{options['dataset']}", "sentences")
     train, scheme = as_iob2(train)
     valid, _ = as_iob2(valid)
     return train, valid, scheme
@@ -60,3 +56,53 @@ def check_tags(sentences, tag_index, path):
             if tag not in tag_index:
                 raise DataError(path, f"entity type of {tag!r} never occurs in the training data",
                                 line + offset)
+
+
+def tag_names(sentences):
+    """["O", "B-X", "I-X", ...] of the entity types in training sentences (IOB2)."""
+    types = sorted({t[2:] for _, sentence_tags, _ in sentences for t in sentence_tags if t != "O"})
+    return ["O"] + [f"{prefix}-{kind}" for kind in types for prefix in "BI"]
+
+
+def read_training_data(options):
+    """TrainingData of IOB2 sentences; the run records the tags and the source's scheme."""
+    train, valid, scheme = load_training_data(options)
+    tags = tag_names(train)
+    check_tags(valid, {t: i for i, t in enumerate(tags)},
+               options["valid_file"] or options["train_file"] or options["dataset"])
+    return TrainingData(train, valid, {"tags": tags, "source_scheme": scheme, "scheme": "IOB2"})
+
+
+def build_vocabularies(options, data):
+    """{"words": lower-cased, digits as 0, by frequency; "chars": by frequency} of the training sentences."""
+    from datasets.conll import build_vocabularies as by_frequency
+
+    words, chars = by_frequency(data.train)
+    return {"words": words, "chars": chars}
+
+
+def make_encoders(options, vocabularies):
+    """(word lookup, char lookup): StringLookups, 0 padding and 1 unknown."""
+    from datasets.conll import make_lookups
+
+    return make_lookups(vocabularies["words"], vocabularies["chars"])
+
+
+def make_dataset(options, encoders, sentences, shuffle=False, batch_size=None):
+    """Bucketed batches of ({"words", "chars"}, gold tag ids [B, T], -1 at padding)."""
+    from datasets.conll import make_dataset as batches
+
+    word_lookup, char_lookup = encoders
+    return batches(sentences, {t: i for i, t in enumerate(options.tags)}, word_lookup, char_lookup,
+                   batch_size=batch_size or options.batch_size, max_chars=options.max_chars, shuffle=shuffle,
+                   seed=options.seed)
+
+
+def make_datasets(options, encoders, data):
+    """(train, validation, summary)."""
+    word_lookup, char_lookup = encoders
+    summary = (f"{len(data.train)} training and {len(data.valid)} validation sentences "
+               f"({options.source_scheme} converted to IOB2); {word_lookup.vocabulary_size()} words, "
+               f"{char_lookup.vocabulary_size()} characters, tags {options.tags}")
+    return make_dataset(options, encoders, data.train, shuffle=True), make_dataset(options, encoders, data.valid), \
+        summary

@@ -49,3 +49,9 @@ def decode(model, scores, words):
 
 def _has_crf(model):
     return any(layer.name == "crf" for layer in model.layers)
+
+
+def build_run_model(options, encoders):
+    """build_model for the run's (word lookup, char lookup) and tags."""
+    word_lookup, char_lookup = encoders
+    return build_model(options, word_lookup.vocabulary_size(), char_lookup.vocabulary_size(), len(options.tags))

@@ -62,3 +62,28 @@ def write_saved_model(path, model, word_lookup, char_lookup, tag_names, max_char
     archive.add_endpoint("serving_default", tag_sentences)
     archive.add_endpoint("tag_tokens", tag_tokens)
     archive.write_out(path, verbose=False)
+
+
+def run_tagger(trained):
+    """The serving_default function (raw sentences) of a TrainedRun."""
+    word_lookup, char_lookup = trained.encoders
+    return make_taggers(trained.model, word_lookup, char_lookup, trained.options.tags, trained.options.max_chars)[0]
+
+
+def write_run(path, trained):
+    """write_saved_model of a TrainedRun."""
+    word_lookup, char_lookup = trained.encoders
+    write_saved_model(path, trained.model, word_lookup, char_lookup, trained.options.tags, trained.options.max_chars)
+
+
+def character_spans(text, tokens):
+    """(start, end) of each token in text, searching left to right; None if not found."""
+    spans, position = [], 0
+    for token in tokens:
+        start = text.find(token, position)
+        if start < 0:
+            spans.append(None)
+            continue
+        spans.append((start, start + len(token)))
+        position = start + len(token)
+    return spans

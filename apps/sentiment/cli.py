@@ -29,12 +29,3 @@ cli = harness.app_group(
     harness.export_command(APP, "Write a SavedModel to EXPORT_BASE/sentiment/VERSION; prints that directory last."),
 )
 
-
-def load_run(run_dir):
-    """The TrainedRun of a finished sentiment run."""
-    return harness.load_run(APP, run_dir)
-
-
-def export_run(run_dir, export_base="saved_models", version=None):
-    """Export a trained run as the next (or the given) version; returns its directory."""
-    return harness.export_run(APP, run_dir, export_base, version)
