@@ -123,12 +123,15 @@ def test_training_learns_dates(trained):
 def test_beam_of_one_is_greedy_and_evaluate_reports_all_metrics(trained):
     import tensorflow as tf
 
-    from apps.translation.cli import load_run, translate_texts
+    from apps.common.app import load_run
+    from apps.translation.cli import APP
+    from apps.translation.evaluate import translate_texts
     from apps.translation.model import Decoder, beam_decode, greedy_decode
     from datasets.seq2seq import END_ID, encode
 
     _, run_dir = trained
-    options, model, source_lookup, target_lookup = load_run(run_dir)
+    trained = load_run(APP, run_dir)
+    options, model, (source_lookup, target_lookup) = trained.options, trained.model, trained.encoders
     texts = ["3 May 1979", "Tuesday, 10 July 2001", "09/05/88", "3 de mayo de 1979"]
     source = encode(tf.constant(texts), source_lookup, "char", options["max_length"]).to_tensor()
     tokens, attention = greedy_decode(Decoder(model), source, options["max_length"])
@@ -137,7 +140,7 @@ def test_beam_of_one_is_greedy_and_evaluate_reports_all_metrics(trained):
     np.testing.assert_array_equal(np.asarray(beam), np.asarray(tokens))
     weights = np.asarray(attention)
     assert np.allclose(weights[:, 0].sum(-1), 1.0, atol=1e-4)
-    beams = translate_texts(texts, options, model, source_lookup, target_lookup, beam_size=4)
+    beams = translate_texts(texts, trained, beam_size=4)
     assert len(beams) == 4 and all(isinstance(b, str) for b in beams)
 
     result = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(run_dir), "--size", "200", "--beam-size", "2"])

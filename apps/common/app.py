@@ -65,6 +65,7 @@ class App:
     write_saved_model(path, trained, **export options) -> None
     callbacks(options, encoders, valid dataset) -> extra Keras callbacks (default none)
     check_run(options, path) -> raise UserError for a run this app's commands cannot use
+    check_export(trained, **export options) -> raise UserError before anything is written
     """
 
     name: str
@@ -80,6 +81,7 @@ class App:
     write_saved_model: typing.Callable
     callbacks: typing.Callable = lambda options, encoders, valid: []
     check_run: typing.Callable = lambda options, path: None
+    check_export: typing.Callable = lambda trained, **export_options: None
     custom_objects: dict = dataclasses.field(default_factory=dict)
     reduce_lr_option: str = None  # the option that halves the learning rate on a plateau, if any
 
@@ -141,6 +143,7 @@ def export_run(app, run_dir, export_base="saved_models", version=None, **export_
     from .export import export_versioned
 
     trained = load_run(app, run_dir)
+    app.check_export(trained, **export_options)
     return export_versioned(lambda path: app.write_saved_model(path, trained, **export_options),
                             export_base, app.name, version)
 

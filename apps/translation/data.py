@@ -1,9 +1,8 @@
 """Where the translation app's pairs come from: generated dates, TSV files or tfds."""
 
-import random
-
+from apps.common.app import TrainingData
 from datasets.dates import date_pairs
-from datasets.errors import DataError
+from datasets.splits import carve
 from datasets.pairs import read_pairs
 from datasets.tfds_loader import load_tfds
 
@@ -37,12 +36,8 @@ def load_training_data(options):
         pairs = _tfds_pairs(options["dataset"], "train")
         if "validation" in tfds.builder(options["dataset"]).info.splits:
             return pairs, _tfds_pairs(options["dataset"], "validation")
-    order = list(range(len(pairs)))
-    random.Random(options["seed"]).shuffle(order)
-    n_valid = max(1, int(round(len(pairs) * options["valid_fraction"])))
-    if n_valid >= len(pairs):
-        raise DataError(options["train_file"], f"too few pairs ({len(pairs)}) to carve a validation set")
-    return [pairs[i] for i in order[n_valid:]], [pairs[i] for i in order[:n_valid]]
+    return carve(pairs, options["valid_fraction"], options["seed"],
+                 options["train_file"] or f"tfds:{options['dataset']}", "pairs")
 
 
 def load_evaluation_data(options, test_file=None, dataset=None, size=10000, seed=12345):
@@ -53,3 +48,41 @@ def load_evaluation_data(options, test_file=None, dataset=None, size=10000, seed
         train, valid = load_training_data({**options, "train_file": None, "dataset": "dates"})
         return date_pairs(size, seed, exclude={s for s, _ in train + valid})
     return _tfds_pairs(dataset or options["dataset"], "test")
+
+
+def read_training_data(options):
+    """TrainingData of (source, target) pairs; the run records the token level it resolved."""
+    train, valid = load_training_data(options)
+    return TrainingData(train, valid, {"level": level_of(options)})
+
+
+def build_vocabularies(options, data):
+    """{"source", "target"}: each side's tokens by frequency; targets keep their case unless target_case=lower."""
+    from datasets.seq2seq import build_vocabulary
+
+    return {"source": build_vocabulary([s for s, _ in data.train], options.level, options.max_tokens),
+            "target": build_vocabulary([t for _, t in data.train], options.level, options.max_tokens,
+                                       lowercase=options.target_case == "lower")}
+
+
+def make_encoders(options, vocabularies):
+    """(source lookup, target lookup): StringLookups."""
+    from datasets.seq2seq import make_lookup
+
+    return make_lookup(vocabularies["source"]), make_lookup(vocabularies["target"])
+
+
+def make_datasets(options, encoders, data):
+    """(train, validation, summary): bucketed batches of ({"source", "target_in"}, target_out)."""
+    from datasets.seq2seq import make_dataset
+
+    source_lookup, target_lookup = encoders
+    batches = dict(source_lookup={"lookup": source_lookup, "level": options.level},
+                   target_lookup={"lookup": target_lookup, "level": options.level,
+                                  "lowercase": options.target_case == "lower"},
+                   level=options.level, max_length=options.max_length, batch_size=options.batch_size,
+                   seed=options.seed)
+    summary = (f"{len(data.train)} training and {len(data.valid)} validation pairs; {options.level} vocabularies "
+               f"{source_lookup.vocabulary_size()} -> {target_lookup.vocabulary_size()}")
+    return make_dataset(data.train, shuffle=True, **batches), make_dataset(data.valid, shuffle=False, **batches), \
+        summary

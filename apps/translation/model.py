@@ -167,3 +167,9 @@ def beam_decode(decoder, source, beam_size, max_length, length_penalty=1.0):
     final = scores / ops.maximum(lengths, 1.0) ** length_penalty + ops.where(finished, 0.0, 2 * never)
     best = ops.argmax(final, axis=1)
     return ops.take_along_axis(tokens, ops.repeat(best[:, None, None], max_length, axis=2), axis=1)[:, 0]
+
+
+def build_run_model(options, encoders):
+    """build_model for the run's (source lookup, target lookup)."""
+    source_lookup, target_lookup = encoders
+    return build_model(options, source_lookup.vocabulary_size(), target_lookup.vocabulary_size())

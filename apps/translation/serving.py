@@ -48,3 +48,10 @@ def write_saved_model(path, model, source_lookup, target_lookup, level, max_leng
         archive.add_endpoint(BEAM_SIGNATURE, make_translate_fn(model, source_lookup, vocabulary, level, max_length,
                                                                beam_size, length_penalty))
     archive.write_out(path, verbose=False)
+
+
+def write_run(path, trained, beam_size=4, length_penalty=1.0):
+    """write_saved_model of a TrainedRun."""
+    source_lookup, target_lookup = trained.encoders
+    write_saved_model(path, trained.model, source_lookup, target_lookup, trained.options.level,
+                      trained.options.max_length, beam_size, length_penalty)
