@@ -179,8 +179,7 @@ def export_command(app, help_text, export_options=Options()):
     @common.export_options
     @export_options.click
     def command(run_dir, export_base, version, **given):
-        extra = {k: v if v is not None else export_options.by_name[k].default for k, v in given.items()}
-        click.echo(str(export_run(app, run_dir, export_base, version, **extra)))
+        click.echo(str(export_run(app, run_dir, export_base, version, **export_options.values(given))))
 
     return command
 
@@ -193,8 +192,7 @@ def evaluate_command(app, help_text, evaluate, report, evaluate_options=Options(
     @evaluate_options.click
     def command(run_dir, **given):
         trained = load_run(app, run_dir)
-        values = {k: v if v is not None else evaluate_options.by_name[k].default for k, v in given.items()}
-        result = evaluate(trained, **values)
+        result = evaluate(trained, **evaluate_options.values(given))
         click.echo(report(result))
         click.echo(f"\nwritten to {write_evaluation(trained, result)}")
 

@@ -22,7 +22,7 @@ class Option:
     text; `flag=True` makes a boolean `--name/--no-name`; `resumable` options
     may change when an interrupted run continues (epochs, patience);
     `recorded=False` keeps an option out of the run's config (how to run, not
-    what to train: the distribution strategy, say).
+    what to train: the distribution strategy, say); `required` options have no default.
     """
 
     name: str
@@ -32,6 +32,7 @@ class Option:
     flag: bool = False
     resumable: bool = False
     recorded: bool = True
+    required: bool = False
 
     @property
     def switch(self):
@@ -41,7 +42,8 @@ class Option:
     def click_option(self):
         """The click option; its value is None when not given, so the run's recorded default applies."""
         shown = f" [default: {self.default}]" if self.default not in (None, "") else ""
-        return click.option(self.switch, self.name, type=self.type, default=None, help=f"{self.help}{shown}".strip())
+        return click.option(self.switch, self.name, type=self.type, default=None, required=self.required,
+                            help=f"{self.help}{shown}".strip())
 
 
 class RunOptions(dict):
@@ -89,6 +91,10 @@ class Options:
         """RunOptions: each recorded option's given value (not None), else its default."""
         return RunOptions({name: given[name] if given.get(name) is not None else default
                            for name, default in self.defaults.items()})
+
+    def values(self, given):
+        """{name: given value, or the default when not given} of every option in `given`."""
+        return {name: value if value is not None else self.by_name[name].default for name, value in given.items()}
 
     def pop_unrecorded(self, given):
         """Remove and return {name: value} of the options that are not recorded (strategy, ...)."""

@@ -1,33 +1,40 @@
-"""Every option of the music app and its default, in one place."""
+"""Every option of the music app (tune generation): default, type, range and help, declared once.
+
+The polyphonic piano-roll benchmark has its own: apps/music/benchmark_config.py.
+"""
+
+import click
+
+from apps.common.options import Option, Options, training_options
+from datasets.music import COLLECTIONS
 
 APP = "music"
 
-DEFAULTS = {
+OPTIONS = Options(
     # data
-    "corpus": "oneills1850",      # music21's embedded collection, used when no --data-dir is given
-    "data_dir": None,
-    "limit": None,                # first N tunes only
-    "valid_fraction": 0.1,        # of tunes: no tune is in both splits
-    "transpositions": 3,          # training tunes also moved by -3..+3 semitones
-    "window": 64,                 # events per training sequence
+    Option("corpus", "oneills1850", click.Choice(COLLECTIONS),
+           "music21's embedded collection, used when no --data-dir is given."),
+    Option("data_dir", None, click.Path(file_okay=False), "A folder of MIDI, MusicXML or ABC files."),
+    Option("limit", None, click.IntRange(min=2), "Use only the first N tunes."),
+    Option("valid_fraction", 0.1, click.FloatRange(0, 1, min_open=True, max_open=True),
+           "Share of the tunes held out for validation (whole tunes), with the seed."),
+    Option("transpositions", 3, click.IntRange(min=0, max=12), "Training tunes also moved by -K..K semitones."),
+    Option("window", 64, click.IntRange(min=2), "Events per training sequence."),
     # model
-    "cell": "gru",
-    "units": 256,
-    "layers": 2,
-    "embedding_dim": 64,
-    "dropout": 0.2,
-    # training
-    "batch_size": 64,
-    "learning_rate": 2e-3,
-    "clipnorm": 1.0,
-    "epochs": 6,                  # the main job in ~10 min on 2 cores (bench/results/main_job.md)
-    "patience": 3,
-    "seed": 0,
-}
+    Option("cell", "gru", click.Choice(["rnn", "gru", "lstm"])),
+    Option("units", 256, click.IntRange(min=1)),
+    Option("layers", 2, click.IntRange(min=1)),
+    Option("embedding_dim", 64, click.IntRange(min=1)),
+    Option("dropout", 0.2, click.FloatRange(0, 1, max_open=True)),
+    # 6 epochs: the main job in about 10 minutes on 2 cores (bench/results/music_folk.md).
+) + training_options(epochs=6, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
 
-RESUMABLE = {"epochs", "patience"}
+GENERATE_OPTIONS = Options(
+    Option("length", 128, click.IntRange(min=1), "Events to generate."),
+    Option("seed", 0, int),
+    Option("temperature", 1.0, click.FloatRange(min=0, min_open=True)),
+    Option("top_k", None, click.IntRange(min=1), "Sample among the K most likely events only."),
+    Option("primer", None, None, "corpus:NAME[:INDEX], a MIDI/MusicXML/ABC file, or an ABC string."),
+)
 
-BENCHMARK_DEFAULTS = {"epochs": 100, "batch_size": 8, "learning_rate": 2e-3, "clipnorm": 1.0, "layers": 1,
-                      "dropout": 0.0, "window": None, "patience": 10, "seed": 0,
-                      "output_layer": "independent", "output_units": 128, "optimizer": "adam",
-                      "weight_noise": 0.0}
+DEFAULTS = OPTIONS.defaults

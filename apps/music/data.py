@@ -1,12 +1,13 @@
 """The music app's tunes: parse (cached), split by tune, transpose, cut into windows."""
 
-import random
-
 import click
 import numpy as np
 
+from apps.common.app import TrainingData
+from apps.common.errors import UserError
 from datasets.music import corpus_files, folder_files, load_tunes, transpose
 from datasets.progress import progress
+from datasets.splits import carve
 
 PAD, START = "", "[START]"
 
@@ -31,11 +32,10 @@ def read_tunes(options, echo=click.echo):
 
 
 def split_tunes(tunes, fraction, seed):
-    """(train, valid): whole tunes, shuffled with the seed; never a tune in both."""
-    order = list(range(len(tunes)))
-    random.Random(seed).shuffle(order)
-    n_valid = max(1, int(round(len(tunes) * fraction))) if len(tunes) > 1 else 0
-    return [tunes[i] for i in order[n_valid:]], [tunes[i] for i in order[:n_valid]]
+    """(train, valid): whole tunes, carved with the seed; never a tune in both."""
+    if len(tunes) < 2:
+        raise UserError(f"only {len(tunes)} tune(s) parsed; need at least two to split train and validation")
+    return carve(tunes, fraction, seed, "tunes", "tunes")
 
 
 def augment(tunes, transpositions):
@@ -67,3 +67,37 @@ def windows(tunes, index, window):
             inputs.append(x + [0] * (window - len(x)))
             targets.append(y + [0] * (window - len(y)))
     return np.array(inputs, "int32"), np.array(targets, "int32")
+
+
+def read_training_data(options):
+    """TrainingData of (title, events) tunes: training tunes with their transpositions, validation tunes as they are."""
+    train, valid = split_tunes(read_tunes(options), options["valid_fraction"], options["seed"])
+    return TrainingData(augment(train, options["transpositions"]), valid, {"mode": "events"})
+
+
+def build_vocabularies(options, data):
+    """{"events": padding, start, then the training events by frequency}."""
+    return {"events": vocabulary_of(data.train)}
+
+
+def make_encoders(options, vocabularies):
+    """{event: id} of the run's vocabulary."""
+    return {t: i for i, t in enumerate(vocabularies["events"])}
+
+
+def make_datasets(options, index, data):
+    """(train, validation, summary): batches of event windows (inputs [B, window], targets [B, window])."""
+    import tensorflow as tf
+
+    x, y = windows(data.train, index, options.window)
+    vx, vy = windows(data.valid, index, options.window)
+    summary = (f"{len(data.train)} training tunes (with transpositions), {len(data.valid)} validation tunes; "
+               f"{len(index)} events; {len(x)} training windows")
+    train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=options.seed) \
+        .batch(options.batch_size).prefetch(tf.data.AUTOTUNE)
+    return train, tf.data.Dataset.from_tensor_slices((vx, vy)).batch(options.batch_size), summary
+
+
+def check_run(options, path):
+    if options.get("mode") != "events":
+        raise UserError(f"{path}: a polyphonic benchmark run; train, evaluate and generate need a `train` run")

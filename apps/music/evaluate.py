@@ -24,3 +24,20 @@ def next_event_scores(model, x, y, batch_size=256):
         raise ValueError("no events to score")
     return {"events": int(count), "nll_per_event": nll / count, "accuracy": hits / count,
             "perplexity": math.exp(nll / count)}
+
+
+def evaluate_run(trained):
+    """next_event_scores of a TrainedRun on its validation tunes."""
+    from .data import read_tunes, split_tunes, windows
+
+    options = trained.options
+    _, valid = split_tunes(read_tunes(options), options.valid_fraction, options.seed)
+    x, y = windows(valid, trained.encoders, options.window)
+    return {"tunes": len(valid), **next_event_scores(trained.model, x, y)}
+
+
+def report(result):
+    from apps.common.cli import format_table
+
+    return format_table([(k, f"{result[k]:.4f}") for k in ("nll_per_event", "perplexity", "accuracy")],
+                        ["metric", "value"])

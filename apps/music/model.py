@@ -70,3 +70,8 @@ def sample(model, primer_ids, length, seed, temperature=1.0, top_k=None, forbidd
         generated.append(choice)
         logits, states = stepper.step(ops.convert_to_tensor([choice], dtype="int32"), states)
     return generated
+
+
+def build_run_model(options, index):
+    """build_model for the run's event vocabulary ({event: id})."""
+    return build_model(options, len(index))

@@ -74,3 +74,10 @@ def write_saved_model(path, model, start_id):
     archive.add_endpoint("serving_default", next_event)
     archive.add_endpoint("generate", generate)
     archive.write_out(path, verbose=False)
+
+
+def write_run(path, trained):
+    """write_saved_model of a TrainedRun."""
+    from .data import START
+
+    write_saved_model(path, trained.model, trained.encoders[START])

@@ -21,11 +21,10 @@ APP = harness.App(
 @click.argument("texts", nargs=-1, required=True)
 @config.BEAM.click
 @click.option("--plot-attention", type=click.Path(dir_okay=False), help="PNG of the first text's attention.")
-def translate(run_dir, texts, beam_size, length_penalty, plot_attention):
+def translate(run_dir, texts, plot_attention, **beam):
     """Print the translation of each TEXT."""
     trained = harness.load_run(APP, run_dir)
-    for out in evaluate.translate_texts(list(texts), trained, beam_size or 1,
-                                        1.0 if length_penalty is None else length_penalty):
+    for out in evaluate.translate_texts(list(texts), trained, **config.BEAM.values(beam)):
         click.echo(out)
     if plot_attention:
         evaluate.save_attention_plot(plot_attention, *evaluate.first_text_attention(trained, texts[0]))
