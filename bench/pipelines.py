@@ -63,7 +63,7 @@ def translation_pipeline(run_dir, options):
     ds = make_dataset(train, source_lookup={"lookup": make_lookup(read("source")), "level": options["level"]},
                       target_lookup={"lookup": make_lookup(read("target")), "level": options["level"],
                                      "lowercase": lowercase_target},
-                      level=options["level"], max_length=options["max_length"], batch_size=options["batch_size"],
+                      max_length=options["max_length"], batch_size=options["batch_size"],
                       shuffle=True, seed=options["seed"])
     return ds, len(train), lambda x, y: x["source"]
 

@@ -110,7 +110,7 @@ def ids_to_text(ids, vocabulary, level):
     return tf.strings.regex_replace(text, r"([¿¡('])\s", r"\1")
 
 
-def make_dataset(pairs, source_lookup, target_lookup, *, level, max_length, batch_size, shuffle, seed):
+def make_dataset(pairs, source_lookup, target_lookup, *, max_length, batch_size, shuffle, seed):
     """Bucketed batches of ({"source", "target_in"}, target_out), their number known; encoded once, cached."""
     from .batching import bucket_boundaries, bucketed
 

@@ -20,6 +20,16 @@ from .cells import PACKAGE
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class CRF(keras.layers.Layer):
+    """A linear-chain conditional random field over per-step tag scores.
+
+    emissions [B, T, K] (K = `num_tags`) -> the same emissions [B, T, K]: the
+    layer holds the transition scores [K, K] and the start and end scores [K];
+    `log_likelihood(emissions, tags [B, T], mask [B, T])` -> [B] (the forward
+    algorithm) trains them through `CRFLoss`, and `decode(emissions, mask)` ->
+    best tags [B, T] (Viterbi). The output carries no mask: the loss and the
+    decoder handle padding themselves.
+    """
+
     def __init__(self, num_tags, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(num_tags, int) or num_tags < 1:
@@ -166,4 +176,14 @@ class CRFLoss(keras.losses.Loss):
         return nll / lengths  # per token, so the scale does not grow with length
 
     def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        return {"name": self.name, "reduction": self.reduction,
+                "crf": None if self.crf is None else keras.saving.serialize_keras_object(self.crf)}
+
+    @classmethod
+    def from_config(cls, config):
+        """A loss with a CRF like the one it was saved with. That CRF is a new layer, not the model's:
+        give the model's CRF (`CRFLoss(model.get_layer(...))`) to train a reloaded model further."""
+        config = dict(config)
+        if config.get("crf") is not None:
+            config["crf"] = keras.saving.deserialize_keras_object(config["crf"])
+        return cls(**config)

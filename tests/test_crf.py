@@ -94,6 +94,10 @@ def test_training_learns_a_transition_rule():
 def test_config_round_trip():
     crf = CRF(5, name="crf")
     assert CRF.from_config(crf.get_config()).get_config() == crf.get_config()
+    loss = CRFLoss(crf, name="tagging_loss")
+    again = CRFLoss.from_config(loss.get_config())
+    assert again.get_config() == loss.get_config() and again.crf.num_tags == 5 and again.name == "tagging_loss"
+    assert CRFLoss.from_config(CRFLoss().get_config()).crf is None
 
 
 def test_one_step_and_empty_sequences():

@@ -124,3 +124,23 @@ def test_a_run_from_before_an_option_existed_resumes_at_that_options_default(tmp
     # A recorded option is compared as recorded, never replaced by the default.
     with pytest.raises(UserError, match=re.escape("other options (units: 46 -> 256)")):
         RunDir(tmp_path, "music").start({"units": 256, "epochs": 8, "weight_noise": 0.0}, {"epochs"}, defaults)
+
+
+def test_the_app_layer_keeps_its_shape():
+    """The skeleton's rules (apps/common/app.py): thin CLIs, short functions, Keras internals fenced."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(apps.PROJECT_ROOT)
+    for cli_file in root.glob("apps/*/cli.py"):
+        assert len(cli_file.read_text().splitlines()) < 120, cli_file
+    long = []
+    for path in [*root.glob("apps/**/*.py"), *root.glob("datasets/*.py"), *root.glob("layers/*.py")]:
+        text = path.read_text()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno >= 50:
+                long.append(f"{path.relative_to(root)}:{node.name}")
+        if path.name != "keras_internals.py":
+            assert "keras.src" not in text and "._symbolic_build" not in text and "._distribute_strategy" not in text, \
+                f"{path}: a Keras internal outside layers/keras_internals.py"
+    assert not long, f"functions of 50 lines or more: {long}"

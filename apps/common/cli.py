@@ -49,36 +49,6 @@ def run_dir_option(func):
                         help="Directory of the run: config, vocabulary, checkpoints, logs, metrics.")(func)
 
 
-def training_options(func):
-    """--epochs, --seed, --batch-size, --learning-rate, --clipnorm, --patience, --strategy, --cpu-replicas."""
-    options = [
-        click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs (default: the app's)."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights, shuffling, dropout."),
-        click.option("--batch-size", type=click.IntRange(min=1), default=None),
-        click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None),
-        click.option("--clipnorm", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help="Clip each gradient to this norm."),
-        click.option("--patience", type=click.IntRange(min=1), default=None, help="Early-stopping patience."),
-        click.option("--strategy", type=click.Choice(["default", "mirrored", "multi-worker"]), default="default",
-                     show_default=True, help="tf.distribute strategy; --batch-size is the global batch."),
-        click.option("--cpu-replicas", type=click.IntRange(min=1), default=None,
-                     help="Split the CPU into N logical devices (to try --strategy mirrored without GPUs)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def distribution(given):
-    """The tf.distribute strategy of the training options (removed from `given`: not a run option).
-
-    Call it first: MultiWorkerMirroredStrategy must exist before other TensorFlow work.
-    """
-    from .distribute import make_strategy
-
-    return make_strategy(given.pop("strategy", "default"), given.pop("cpu_replicas", None))
-
-
 def export_options(func):
     func = click.option("--version", type=click.IntRange(min=1), default=None,
                         help="Version number (default: the next free one).")(func)
@@ -97,21 +67,12 @@ def seed_everything(seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def overrides(defaults, **given):
-    """The app's defaults with every option the user gave (not None) put in."""
-    return {**defaults, **{k: v for k, v in given.items() if v is not None}}
-
-
 def format_table(rows, headers):
     """A plain-text table: headers, a rule, then the rows, columns padded to their widest cell."""
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     return "\n".join([line.format(*headers), "  ".join("-" * w for w in widths),
                       *(line.format(*row) for row in rows)])
-
-
-def print_table(rows, headers):
-    click.echo(format_table(rows, headers))
 
 
 def read_inputs(texts, input_file):
@@ -142,10 +103,3 @@ def predict_options(func):
                         help="An exported SavedModel instead of a run directory.")(func)
     func = click.option("--run-dir", type=click.Path(file_okay=False), help="A trained run.")(func)
     return click.argument("texts", nargs=-1)(func)
-
-
-def predictor(run_dir, saved_model, from_run_dir):
-    """The serving function of an exported model (--model), or from_run_dir(run_dir) for a run."""
-    if bool(run_dir) == bool(saved_model):
-        raise UserError("give exactly one of --run-dir and --model")
-    return load_signature(saved_model) if saved_model else from_run_dir(run_dir)

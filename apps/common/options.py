@@ -116,3 +116,14 @@ def training_options(*, epochs, batch_size, learning_rate, clipnorm, patience, s
         Option("cpu_replicas", None, click.IntRange(min=1),
                "Split the CPU into N logical devices (to try --strategy mirrored without GPUs).", recorded=False),
     )
+
+
+def data_options(*, train_help, dataset, dataset_help, valid_fraction, examples):
+    """--train-file, --valid-file, --dataset and --valid-fraction: the data options of the file-reading apps."""
+    return Options(
+        Option("train_file", None, click.Path(dir_okay=False), train_help),
+        Option("valid_file", None, click.Path(dir_okay=False), "Default: carved from the training data."),
+        Option("dataset", dataset, None, dataset_help),
+        Option("valid_fraction", valid_fraction, click.FloatRange(0, 1, min_open=True, max_open=True),
+               f"Share of the training {examples} carved off for validation, with the seed."),
+    )

@@ -104,51 +104,59 @@ CHUNG_TEST = {("jsb_chorales", "rnn"): 9.10, ("jsb_chorales", "gru"): 8.54, ("js
               ("nottingham", "rnn"): 3.13, ("nottingham", "gru"): 3.23, ("nottingham", "lstm"): 3.20}
 
 
+def _plot_learning_curve(path, title, history):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3))
+    epochs = [int(r["epoch"]) + 1 for r in history]
+    ax.plot(epochs, [float(r["loss"]) for r in history], label="train (loss)")
+    ax.plot(epochs, [float(r["val_nll"]) for r in history], label="validation NLL")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("NLL per time step")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def _table_row(result, history):
+    """One benchmark.md row of a run's evaluation.json and metrics."""
+    chung_size = (result["units"] == CHUNG_UNITS[result["cell"]] and result.get("layers", 1) == 1
+                  and result.get("output_layer", "independent") == "independent")
+    reference = CHUNG_TEST.get((result["dataset"], result["cell"])) if chung_size else None
+    output = result.get("output_layer", "independent")
+    if output == "autoregressive":
+        output = f"autoregressive {result['output_units']}"
+    training = result.get("optimizer", "adam")
+    if result.get("weight_noise"):
+        training += f", weight noise {result['weight_noise']}"
+    return (f"| {result['dataset']} | {result['cell']} | {result['units']} | {result.get('layers', 1)} | "
+            f"{output} | "
+            f"{result.get('dropout', 0.0)} | {result.get('window') or 'whole'} | {training} | "
+            f"{result['parameters']} | "
+            f"{result['valid_nll_per_step']:.2f} | {len(history)} | "
+            f"{float(history[-1]['elapsed_seconds']) / 60:.1f} min | "
+            f"{reference if reference else '-'} |")
+
+
 def write_report(run_dir):
     """benchmark.md (every run under run_dir) and a learning-curve PNG per run; returns the table."""
     import csv
     import json
     import pathlib
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rows = []
     for run in sorted(pathlib.Path(run_dir).iterdir()):
         evaluation, metrics = run / "evaluation.json", run / "metrics.csv"
         if not (evaluation.exists() and metrics.exists()):
             continue
-        result = json.loads(evaluation.read_text())
         history = list(csv.DictReader(open(metrics)))
-        fig, ax = plt.subplots(figsize=(5, 3))
-        epochs = [int(r["epoch"]) + 1 for r in history]
-        ax.plot(epochs, [float(r["loss"]) for r in history], label="train (loss)")
-        ax.plot(epochs, [float(r["val_nll"]) for r in history], label="validation NLL")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("NLL per time step")
-        ax.set_title(run.name)
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(pathlib.Path(run_dir) / f"{run.name}.png", dpi=100, metadata={"Software": None})
-        plt.close(fig)
-        chung_size = (result["units"] == CHUNG_UNITS[result["cell"]] and result.get("layers", 1) == 1
-                      and result.get("output_layer", "independent") == "independent")
-        reference = CHUNG_TEST.get((result["dataset"], result["cell"])) if chung_size else None
-        output = result.get("output_layer", "independent")
-        if output == "autoregressive":
-            output = f"autoregressive {result['output_units']}"
-        training = result.get("optimizer", "adam")
-        if result.get("weight_noise"):
-            training += f", weight noise {result['weight_noise']}"
-        rows.append(f"| {result['dataset']} | {result['cell']} | {result['units']} | {result.get('layers', 1)} | "
-                    f"{output} | "
-                    f"{result.get('dropout', 0.0)} | {result.get('window') or 'whole'} | {training} | "
-                    f"{result['parameters']} | "
-                    f"{result['valid_nll_per_step']:.2f} | {len(history)} | "
-                    f"{float(history[-1]['elapsed_seconds']) / 60:.1f} min | "
-                    f"{reference if reference else '-'} |")
+        _plot_learning_curve(pathlib.Path(run_dir) / f"{run.name}.png", run.name, history)
+        rows.append(_table_row(json.loads(evaluation.read_text()), history))
     table = "\n".join([
         "| data | cell | units | layers | output | dropout | training pieces | optimizer | parameters | "
         "validation NLL/step | "

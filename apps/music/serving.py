@@ -10,15 +10,9 @@ from .model import Stepper
 MAX_GENERATED = 10000  # events per generate call: a bound on the time and memory one request can take
 
 
-def write_saved_model(path, model, start_id):
-    stepper = Stepper(model)
+def make_next_event_fn(model):
+    """serving_default: events [B, T] -> {"probabilities": [B, V]} of the next event."""
     vocabulary_size = model.output_shape[-1]
-
-    def step_one(ids, states):
-        # One tune at a time: keep the static batch size of 1 that while_loop needs.
-        new_logits, new_states = stepper.step(ids, states)
-        return (tf.reshape(new_logits, [1, vocabulary_size]),
-                tf.nest.map_structure(lambda new, old: tf.reshape(new, old.shape), new_states, states))
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="events")])
     def next_event(events):
@@ -32,6 +26,20 @@ def write_saved_model(path, model, start_id):
         logits = model(events, training=False)
         last = tf.maximum(tf.reduce_sum(tf.cast(events > 0, tf.int32), axis=1) - 1, 0)
         return first_rows({"probabilities": tf.nn.softmax(tf.gather(logits, last, batch_dims=1))}, n)
+
+    return next_event
+
+
+def make_generate_fn(model, start_id):
+    """generate: (primer, length, temperature, seed) -> {"events": [length]}, the sampling loop in the graph."""
+    stepper = Stepper(model)
+    vocabulary_size = model.output_shape[-1]
+
+    def step_one(ids, states):
+        # One tune at a time: keep the static batch size of 1 that while_loop needs.
+        new_logits, new_states = stepper.step(ids, states)
+        return (tf.reshape(new_logits, [1, vocabulary_size]),
+                tf.nest.map_structure(lambda new, old: tf.reshape(new, old.shape), new_states, states))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int32, name="primer"),
                                   tf.TensorSpec([], tf.int32, name="length"),
@@ -69,10 +77,15 @@ def write_saved_model(path, model, start_id):
         _, _, _, out = tf.while_loop(lambda t, *_: t < length, draw, (0, logits, states, out))
         return {"events": out.stack()}
 
+    return generate
+
+
+def write_saved_model(path, model, start_id):
+    """A SavedModel with serving_default (next-event probabilities) and generate."""
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serving_default", next_event)
-    archive.add_endpoint("generate", generate)
+    archive.add_endpoint("serving_default", make_next_event_fn(model))
+    archive.add_endpoint("generate", make_generate_fn(model, start_id))
     archive.write_out(path, verbose=False)
 
 

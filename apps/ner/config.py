@@ -2,18 +2,15 @@
 
 import click
 
-from apps.common.options import Option, Options, training_options
+from apps.common.options import Option, Options, data_options, training_options
 
 APP = "ner"
 RATE = click.FloatRange(0, 1, max_open=True)
 
-OPTIONS = Options(
+OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
+                       dataset_help="tensorflow-datasets name, used when no --train-file is given.",
+                       valid_fraction=0.1, examples="sentences") + Options(
     # data
-    Option("train_file", None, click.Path(dir_okay=False), "CoNLL column file."),
-    Option("valid_file", None, click.Path(dir_okay=False), "Default: carved from the training data."),
-    Option("dataset", "conll2003", None, "tensorflow-datasets name, used when no --train-file is given."),
-    Option("valid_fraction", 0.1, click.FloatRange(0, 1, min_open=True, max_open=True),
-           "Share of the training sentences carved off for validation, with the seed."),
     Option("tag_column", -1, int, "0-based column of the tag; -1: the last."),
     Option("token_prefix", "", None, "Prefix to strip from every token, e.g. 'en:' for WikiANN."),
     Option("max_chars", 20, click.IntRange(min=1), "Characters per word seen by the character CNN."),

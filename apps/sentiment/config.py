@@ -2,18 +2,15 @@
 
 import click
 
-from apps.common.options import Option, Options, training_options
+from apps.common.options import Option, Options, data_options, training_options
 
 APP = "sentiment"
 CELLS = click.Choice(["rnn", "gru", "lstm"])
-FRACTION = click.FloatRange(0, 1, min_open=True, max_open=True)
 
-OPTIONS = Options(
+OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset="imdb_reviews",
+                       dataset_help="tensorflow-datasets name, used when no --train-file is given.",
+                       valid_fraction=0.1, examples="texts") + Options(
     # data
-    Option("train_file", None, click.Path(dir_okay=False), "JSONL, CSV or TSV (optionally .gz)."),
-    Option("valid_file", None, click.Path(dir_okay=False), "Default: carved from the training data."),
-    Option("dataset", "imdb_reviews", None, "tensorflow-datasets name, used when no --train-file is given."),
-    Option("valid_fraction", 0.1, FRACTION, "Share of the training data carved off for validation, with the seed."),
     Option("text_column", "text", None, "Header name or JSON key, or a 0-based number for files without a header."),
     Option("label_column", "label"),
     # model

@@ -2,7 +2,7 @@
 
 import click
 
-from apps.common.options import Option, Options, training_options
+from apps.common.options import Option, Options, data_options, training_options
 
 APP = "translation"
 BEAM = Options(
@@ -10,13 +10,10 @@ BEAM = Options(
     Option("length_penalty", 1.0, float, "Beam search ranks by log-probability / length^A."),
 )
 
-OPTIONS = Options(
+OPTIONS = data_options(train_help="Tab-separated sentence pairs.", dataset="dates",
+                       dataset_help="'dates' (generated offline) or a tensorflow-datasets translation set.",
+                       valid_fraction=0.05, examples="pairs") + Options(
     # data
-    Option("train_file", None, click.Path(dir_okay=False), "Tab-separated sentence pairs."),
-    Option("valid_file", None, click.Path(dir_okay=False), "Default: carved from the training pairs."),
-    Option("dataset", "dates", None, "'dates' (generated offline) or a tensorflow-datasets translation set."),
-    Option("valid_fraction", 0.05, click.FloatRange(0, 1, min_open=True, max_open=True),
-           "Share of the pairs carved off for validation, with the seed."),
     Option("source_column", 0, click.IntRange(min=0)),
     Option("target_column", 1, click.IntRange(min=0)),
     Option("train_size", 50000, click.IntRange(min=10), "How many dates to generate."),

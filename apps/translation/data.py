@@ -80,7 +80,7 @@ def make_datasets(options, encoders, data):
     batches = dict(source_lookup={"lookup": source_lookup, "level": options.level},
                    target_lookup={"lookup": target_lookup, "level": options.level,
                                   "lowercase": options.target_case == "lower"},
-                   level=options.level, max_length=options.max_length, batch_size=options.batch_size,
+                   max_length=options.max_length, batch_size=options.batch_size,
                    seed=options.seed)
     summary = (f"{len(data.train)} training and {len(data.valid)} validation pairs; {options.level} vocabularies "
                f"{source_lookup.vocabulary_size()} -> {target_lookup.vocabulary_size()}")

@@ -109,6 +109,25 @@ def greedy_decode(decoder, source, max_length):
     return tokens, attention
 
 
+NEVER = -1e9  # a finite "minus infinity": -inf - -inf would give NaN
+
+
+def _beam_candidates(logits, scores, lengths, finished, length_penalty):
+    """Every one-token extension of the beams: logits [B*K, V], scores, lengths, finished [B, K] ->
+    (candidate log-probabilities [B, K*V], their ranks [B, K*V], lengths after this step [B, K], V)."""
+    batch, k = ops.shape(scores)[0], ops.shape(scores)[1]
+    log_probs = ops.reshape(ops.log_softmax(logits, axis=-1), (batch, k, -1))
+    vocabulary = ops.shape(log_probs)[-1]
+    ids = ops.arange(vocabulary)[None, None, :]
+    # Live hypotheses never choose padding or start; finished ones can only add padding, at no cost.
+    log_probs = ops.where(ops.logical_or(ops.equal(ids, 0), ops.equal(ids, START_ID)), NEVER, log_probs)
+    log_probs = ops.where(finished[:, :, None], ops.where(ops.equal(ids, 0), 0.0, NEVER), log_probs)
+    new_lengths = lengths + 1.0 - ops.cast(finished, "float32")
+    candidates = scores[:, :, None] + log_probs
+    ranks = ops.reshape(candidates / new_lengths[:, :, None] ** length_penalty, (batch, -1))
+    return ops.reshape(candidates, (batch, -1)), ranks, new_lengths, vocabulary
+
+
 def beam_decode(decoder, source, beam_size, max_length, length_penalty=1.0):
     """source [B, S] -> best tokens [B, max_length] int64, 0 after the end, by batched beam search.
 
@@ -123,8 +142,7 @@ def beam_decode(decoder, source, beam_size, max_length, length_penalty=1.0):
     # Every source row repeated k times: row b * k + i is beam i of source b.
     encoded, mask = ops.repeat(encoded, k, axis=0), ops.repeat(mask, k, axis=0)
     states = [ops.repeat(s, k, axis=0) for s in states]
-    never = -1e9  # a finite "minus infinity": -inf - -inf would give NaN
-    first_beam_only = ops.concatenate([ops.zeros((1,)), ops.full((k - 1,), never)])
+    first_beam_only = ops.concatenate([ops.zeros((1,)), ops.full((k - 1,), NEVER)])
     init = (
         ops.convert_to_tensor(0),
         ops.full((batch * k,), START_ID, dtype="int64"),
@@ -140,16 +158,8 @@ def beam_decode(decoder, source, beam_size, max_length, length_penalty=1.0):
 
     def body(t, token, states, scores, lengths, finished, tokens):
         logits, states, _ = decoder.step(token, states, encoded, mask)
-        log_probs = ops.reshape(ops.log_softmax(logits, axis=-1), (batch, k, -1))
-        vocabulary = ops.shape(log_probs)[-1]
-        ids = ops.arange(vocabulary)[None, None, :]
-        # Live hypotheses never choose padding or start; finished ones can only add padding, at no cost.
-        log_probs = ops.where(ops.logical_or(ops.equal(ids, 0), ops.equal(ids, START_ID)), never, log_probs)
-        log_probs = ops.where(finished[:, :, None], ops.where(ops.equal(ids, 0), 0.0, never), log_probs)
-        new_lengths = lengths + 1.0 - ops.cast(finished, "float32")
-        candidates = scores[:, :, None] + log_probs
-        ranks = ops.reshape(candidates / new_lengths[:, :, None] ** length_penalty, (batch, -1))
-        candidates = ops.reshape(candidates, (batch, -1))
+        candidates, ranks, new_lengths, vocabulary = _beam_candidates(logits, scores, lengths, finished,
+                                                                      length_penalty)
         _, best = ops.top_k(ranks, k)  # [B, K] over K * V candidates
         parent, word = best // vocabulary, ops.cast(best % vocabulary, "int64")
         scores = ops.take_along_axis(candidates, best, axis=1)
@@ -164,7 +174,7 @@ def beam_decode(decoder, source, beam_size, max_length, length_penalty=1.0):
 
     _, _, _, scores, lengths, finished, tokens = ops.while_loop(cond, body, init, maximum_iterations=max_length)
     # A finished hypothesis beats any unfinished one (cut off at max_length).
-    final = scores / ops.maximum(lengths, 1.0) ** length_penalty + ops.where(finished, 0.0, 2 * never)
+    final = scores / ops.maximum(lengths, 1.0) ** length_penalty + ops.where(finished, 0.0, 2 * NEVER)
     best = ops.argmax(final, axis=1)
     return ops.take_along_axis(tokens, ops.repeat(best[:, None, None], max_length, axis=2), axis=1)[:, 0]
 
