@@ -84,6 +84,7 @@ class App:
     check_export: typing.Callable = lambda trained, **export_options: None
     custom_objects: dict = dataclasses.field(default_factory=dict)
     reduce_lr_option: str = None  # the option that halves the learning rate on a plateau, if any
+    export_options: Options = Options()  # options of `export` beyond --export-base and --version
 
 
 def train(app, run_dir, given):
@@ -139,9 +140,13 @@ def load_run(app, run_dir):
 
 
 def export_run(app, run_dir, export_base="saved_models", version=None, **export_options):
-    """Export a trained run as the next (or the given) version; returns its directory."""
+    """Export a trained run as the next (or the given) version; returns its directory.
+
+    `export_options` not given (or None) take their defaults from `app.export_options`.
+    """
     from .export import export_versioned
 
+    export_options = app.export_options.values({**{o.name: None for o in app.export_options}, **export_options})
     trained = load_run(app, run_dir)
     app.check_export(trained, **export_options)
     return export_versioned(lambda path: app.write_saved_model(path, trained, **export_options),
@@ -172,14 +177,14 @@ def train_command(app, help_text):
     return command
 
 
-def export_command(app, help_text, export_options=Options()):
+def export_command(app, help_text):
     """`export --run-dir DIR [--export-base B] [--version N]` plus the app's own export options."""
     @click.command("export", help=help_text)
     @common.run_dir_option
     @common.export_options
-    @export_options.click
+    @app.export_options.click
     def command(run_dir, export_base, version, **given):
-        click.echo(str(export_run(app, run_dir, export_base, version, **export_options.values(given))))
+        click.echo(str(export_run(app, run_dir, export_base, version, **given)))
 
     return command
 

@@ -13,6 +13,7 @@ APP = harness.App(
     make_encoders=data.make_encoders, make_datasets=data.make_datasets, build_model=model.build_run_model,
     write_saved_model=serving.write_run, custom_objects={"masked_accuracy": model.masked_accuracy},
     check_export=lambda trained, beam_size, **_: evaluate.check_beam_size(beam_size, trained.encoders[1]),
+    export_options=config.EXPORT_OPTIONS,
 )
 
 
@@ -37,6 +38,5 @@ cli = harness.app_group(
     harness.evaluate_command(APP, "BLEU and chrF (sacrebleu, detokenised) and exact-match accuracy.",
                              evaluate.evaluate_run, evaluate.report, config.EVALUATE_OPTIONS),
     translate,
-    harness.export_command(APP, "Write a SavedModel to EXPORT_BASE/translation/VERSION; prints that directory last.",
-                           config.EXPORT_OPTIONS),
+    harness.export_command(APP, "Write a SavedModel to EXPORT_BASE/translation/VERSION; prints that directory last."),
 )
