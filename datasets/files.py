@@ -7,6 +7,7 @@ import os
 import zlib
 
 from .errors import DataError
+from .progress import progress
 
 ROW_FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv", ".txt": "tsv"}
 
@@ -37,7 +38,7 @@ def read_lines(path):
     except OSError as err:
         raise DataError(path, f"cannot open ({err.strerror or err})") from None
     number = 0
-    with handle:
+    with handle, progress(description=f"reading {os.path.basename(str(path))}", unit="lines") as bar:
         while True:
             try:
                 raw = handle.readline()
@@ -52,6 +53,7 @@ def read_lines(path):
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as err:
                 raise DataError(path, f"not valid UTF-8 (byte {err.start + 1} of the line)", number) from None
+            bar.update(1)
             yield number, line.rstrip("\r\n")
 
 

@@ -50,9 +50,10 @@ def run_benchmark(base, given):
     train_rolls, valid_rolls, train_ds, valid_ds = datasets_of(options, unrecorded["data_dir"])
     run.start(options, benchmark_config.OPTIONS.resumable, benchmark_config.DEFAULTS)
     with strategy.scope():
-        model = polyphonic.build_model(options.cell, options.units, options.layers, options.dropout,
-                                       options.learning_rate, options.clipnorm, options.seed, options.output_layer,
-                                       options.output_units, options.optimizer)
+        model = polyphonic.build_model(
+            options.cell, options.units, layers=options.layers, dropout=options.dropout,
+            learning_rate=options.learning_rate, clipnorm=options.clipnorm, seed=options.seed,
+            output=options.output_layer, output_units=options.output_units, optimizer=options.optimizer)
     click.echo(f"{options.dataset}: {len(train_rolls)} training and {len(valid_rolls)} validation sequences; "
                f"{options.cell} {options.units} units, {model.count_params()} parameters")
     _fit(model, options, run, train_ds, valid_ds)

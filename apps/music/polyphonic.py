@@ -25,8 +25,8 @@ def summed_bce(y_true, y_pred):
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
 
 
-def build_model(cell, units, layers=1, dropout=0.0, learning_rate=1e-3, clipnorm=1.0, seed=0, output="independent",
-                output_units=0, optimizer="adam"):
+def build_model(cell, units, *, layers=1, dropout=0.0, learning_rate=1e-3, clipnorm=1.0, seed=0,
+                output="independent", output_units=0, optimizer="adam"):
     """rolls [B, T, 88] -> P(key on at t+1) [B, T, 88].
 
     `output="independent"`: 88 sigmoids given the state, as in Chung et al.
