@@ -45,8 +45,8 @@ BENIGN_LINES = re.compile(
     # tf.data's Python layer sets an attribute that the C++ op of this release does
     # not declare; TensorFlow ignores it, as the message says.
     rb"NodeDef mentions attribute use_unbounded_threadpool which is not in the op definition"
-    # oneDNN declines boolean ops and Eigen runs them, as the message says.
-    rb"|oneDNN supports DT_BOOL only on platforms with AVX-512"
+    # oneDNN declines boolean and int64 ops and Eigen runs them, as the message says.
+    rb"|oneDNN supports DT_\w+ only on platforms with AVX-512"
     rb").*)\r?$"
 )
 
@@ -136,6 +136,11 @@ def filtered_stderr():
 
 
 def _pump(read_end, out):
+    """Forward what is written to the pipe, less the benign lines, until every write end is closed.
+
+    It keeps reading even when forwarding fails (the terminal went away), so
+    that a writer never blocks on a full pipe.
+    """
     pending = b""
     try:
         while chunk := os.read(read_end, 65536):
@@ -143,8 +148,15 @@ def _pump(read_end, out):
             kept = b"".join(line + b"\n" for line in lines if not is_benign_line(line))
             cut = pending.rfind(b"\r") + 1  # a redrawn bar: forward what is drawn so far
             kept, pending = kept + pending[:cut], pending[cut:]
-            _write_all(out, kept)
+            _forward(out, kept)
         if pending and not is_benign_line(pending):
-            _write_all(out, pending)
+            _forward(out, pending)
     finally:
         os.close(read_end)
+
+
+def _forward(out, data):
+    try:
+        _write_all(out, data)
+    except OSError:  # stderr closed or gone: drop the output, never the process
+        pass

@@ -23,6 +23,8 @@ BENIGN = [
     b"use_unbounded_threadpool which is not in the op definition: Op<name=MapDataset; ...> This may be expected",
     b"E0000 00:00:1795650013.566368    3517 util.cc:131] oneDNN supports DT_BOOL only on platforms with AVX-512. "
     b"Falling back to the default Eigen-based implementation if present.",
+    b"E0000 00:00:1795652054.617024   24574 util.cc:131] oneDNN supports DT_INT64 only on platforms with AVX-512. "
+    b"Falling back to the default Eigen-based implementation if present.",
 ]
 REAL = [
     b"W0000 00:00:1795650013.566368    3517 op_kernel.cc:1857] OP_REQUIRES failed at example.cc:10 : NOT_FOUND",

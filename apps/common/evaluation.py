@@ -6,6 +6,8 @@ same graph the SavedModel serves. `reduce_retracing` keeps the traces to a
 few even when bucketed batches have many widths.
 """
 
+import math
+
 import numpy as np
 
 from datasets.progress import progress
@@ -32,3 +34,28 @@ def map_batches(step, dataset, *, description="evaluating"):
         out = step(*batch) if isinstance(batch, tuple) else step(batch)
         results.append(tf.nest.map_structure(np.asarray, out))
     return results
+
+
+def next_token_scores(model, x, y, batch_size=256):
+    """NLL per token (nats), perplexity and next-token accuracy of a next-token model on x, y [N, T].
+
+    `model`: ids [B, T] -> logits [B, T, V]; targets 0 are padding, not scored; every other
+    target is, whatever probability the model gives it.
+    """
+    import tensorflow as tf
+    from keras import ops
+
+    def step(inputs, targets):
+        log_probs = ops.log_softmax(model(inputs, training=False), axis=-1)
+        keep = ops.cast(targets > 0, "float32")
+        picked = ops.take_along_axis(log_probs, ops.expand_dims(targets, -1), axis=-1)[..., 0]
+        hits = ops.cast(ops.cast(ops.argmax(log_probs, axis=-1), "int32") == ops.cast(targets, "int32"), "float32")
+        return -ops.sum(picked * keep), ops.sum(hits * keep), ops.sum(keep)
+
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+    sums = map_batches(compiled(step), dataset, description="scoring")
+    nll, hits, count = (sum(float(s[i]) for s in sums) for i in range(3))
+    if not count:
+        raise ValueError("no tokens to score")
+    return {"tokens": int(count), "nll_per_token": nll / count, "accuracy": hits / count,
+            "perplexity": math.exp(nll / count)}

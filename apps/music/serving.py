@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from apps.common.serving import first_rows, nonempty_batch
 
-from .model import Stepper
+from apps.common.stepping import Stepper
 
 MAX_GENERATED = 10000  # events per generate call: a bound on the time and memory one request can take
 
