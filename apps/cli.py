@@ -18,6 +18,7 @@ def cli():
 @click.option("--ner", type=click.Path(file_okay=False), help="Run directory of apps.ner.")
 @click.option("--translation", type=click.Path(file_okay=False), help="Run directory of apps.translation.")
 @click.option("--music", type=click.Path(file_okay=False), help="Run directory of apps.music.")
+@click.option("--textgen", type=click.Path(file_okay=False), help="Run directory of apps.textgen.")
 @click.option("--export-base", type=click.Path(file_okay=False), default="saved_models", show_default=True,
               help="Root of the TensorFlow Serving layout; models.config is written there.")
 def export_all(export_base, **run_dirs):
@@ -28,7 +29,8 @@ def export_all(export_base, **run_dirs):
     """
     runs = {app: path for app, path in run_dirs.items() if path}
     if not runs:
-        raise click.UsageError("give at least one run directory: --sentiment, --ner, --translation or --music")
+        raise click.UsageError("give at least one run directory: --sentiment, --ner, --translation, --music or "
+                               "--textgen")
     for app, path in runs.items():
         RunDir(path, app).trained_options()
     for app, path in runs.items():

@@ -10,7 +10,8 @@ import pytest  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
 from tests.fixtures import (  # noqa: E402
-    NER_SMALL, SENTIMENT_SMALL, abc_tune, ner_sentences, sentiment_rows, write_conll, write_jsonl)
+    NER_SMALL, SENTIMENT_SMALL, abc_tune, made_up_names, ner_sentences, sentiment_rows, write_conll, write_jsonl,
+    write_lines)
 
 # One tiny trained run per app for the whole session: the app tests and the
 # serving-contract test share them (training is most of the suite's time).
@@ -82,6 +83,19 @@ def music_trained(tune_folder, tmp_path_factory):
     return run_dir, result.output
 
 
+@pytest.fixture(scope="session")
+def textgen_trained(tmp_path_factory):
+    """(base folder, run dir, training names file) of 3 epochs on made-up names."""
+    from apps.textgen.cli import cli
+
+    base = tmp_path_factory.mktemp("textgen")
+    names = write_lines(base / "names.txt", made_up_names(400, seed=0))
+    run_dir = base / "run"
+    _train(cli, "--run-dir", run_dir, "--train-file", names, "--epochs", 3, "--units", 24, "--layers", 1,
+           "--embedding-dim", 8, "--learning-rate", 0.01, "--patience", 10)
+    return base, run_dir, names
+
+
 def pytest_report_header(config):
     import keras
 
@@ -99,7 +113,8 @@ JAX_HALVED = ("test_rnn_layer_matches_keras_cell", "test_fast_rnn_equals_keras_r
 # trained session fixtures stay on one worker, so each app trains once; the four
 # longest self-contained tests (own subprocesses or clusters) queue on one worker
 # so they do not crowd the shared-fixture worker's start.
-SHARED_FIXTURES = {"sentiment_trained", "ner_trained", "translation_trained", "music_trained", "exported"}
+SHARED_FIXTURES = {"sentiment_trained", "ner_trained", "translation_trained", "music_trained", "textgen_trained",
+                   "exported"}
 FIXTURE_BY_NAME = {"test_same_seed_same_data_same_metrics"}  # takes its fixture with request.getfixturevalue
 LONG_ALONE = {"test_layer_tests_pass_on_jax", "test_killed_training_resumes_from_last_completed_epoch",
               "test_mirrored_on_two_cpu_replicas_trains_every_app_and_matches_one_replica",

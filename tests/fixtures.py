@@ -80,3 +80,17 @@ def user_environment():
     quieting = ("TF_CPP_MIN_LOG_LEVEL", "TF_CPP_MAX_VLOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "SEQAPPS_TF_LOGS",
                 "TF_CONFIG")
     return {k: v for k, v in os.environ.items() if k not in quieting}
+
+
+SYLLABLES = ["ma", "ri", "an", "el", "jo", "ka", "li", "na", "to", "be", "sa", "ro", "de", "lu", "ne"]
+
+
+def made_up_names(n, seed=0):
+    """Names of 2-4 syllables, capitalised: a tiny corpus for the language model."""
+    rng = random.Random(seed)
+    return ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize() for _ in range(n)]
+
+
+def write_lines(path, lines):
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return str(path)

@@ -1,4 +1,4 @@
-"""The serving contract of all four apps: one export-all command, signatures, and hostile input.
+"""The serving contract of all five apps: one export-all command, signatures, and hostile input.
 
 The exported SavedModels are loaded in a process that cannot import this
 project, as TensorFlow Serving would: what they need must be in the graph.
@@ -31,15 +31,21 @@ SIGNATURES = {
         "generate": ({"primer": "DT_INT32", "length": "DT_INT32", "temperature": "DT_FLOAT", "seed": "DT_INT32"},
                      {"events": "DT_INT32"}),
     },
+    "textgen": {
+        "serving_default": ({"texts": "DT_STRING"}, {"probabilities": "DT_FLOAT", "tokens": "DT_STRING"}),
+        "generate": ({"prefixes": "DT_STRING", "number": "DT_INT32", "temperature": "DT_FLOAT", "seed": "DT_INT32",
+                      "top_k": "DT_INT32", "top_p": "DT_FLOAT"}, {"texts": "DT_STRING"}),
+    },
 }
 
 
 @pytest.fixture(scope="module")
-def exported(sentiment_trained, ner_trained, translation_trained, music_trained, tmp_path_factory):
+def exported(sentiment_trained, ner_trained, translation_trained, music_trained, textgen_trained, tmp_path_factory):
     base = tmp_path_factory.mktemp("serving")
     result = CliRunner().invoke(cli, [
         "export-all", "--export-base", str(base / "saved_models"), "--sentiment", str(sentiment_trained[1]),
         "--ner", str(ner_trained[1]), "--translation", str(translation_trained[1]), "--music", str(music_trained[0]),
+        "--textgen", str(textgen_trained[1]),
     ], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return base, result.output.strip().splitlines()
@@ -59,8 +65,8 @@ def signatures_of(show_output):
 def test_export_all_writes_every_app_and_the_serving_config(exported):
     base, lines = exported
     export_base = base / "saved_models"
-    assert lines == [str(export_base / app / "1") for app in ("sentiment", "ner", "translation", "music")] + [
-        f"{export_base}/models.config"]
+    apps = ("sentiment", "ner", "translation", "music", "textgen")
+    assert lines == [str(export_base / app / "1") for app in apps] + [f"{export_base}/models.config"]
     config = (export_base / "models.config").read_text()
     assert sorted(re.findall(r'name: "(\w+)"', config)) == sorted(SIGNATURES)
 
@@ -89,7 +95,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from tensorflow.python.tools import saved_model_cli
 
 show = {}
-for app in ("sentiment", "ner", "translation", "music"):
+for app in ("sentiment", "ner", "translation", "music", "textgen"):
     # What `saved_model_cli show --all --dir DIR` prints, without a TensorFlow start-up per model.
     with contextlib.redirect_stdout(io.StringIO()) as printed:
         saved_model_cli._show_all(f"saved_models/{app}/1")
@@ -193,6 +199,38 @@ def music_generate(primer, length, temperature, seed):
     count("music generate")
 
 
+textgen = tf.saved_model.load("saved_models/textgen/1").signatures
+
+
+@run
+@given(batches)
+def textgen_next(batch):
+    out = textgen["serving_default"](texts=tf.constant(batch, tf.string))
+    p = out["probabilities"].numpy()
+    assert p.shape[0] == len(batch) and out["tokens"].shape == p.shape
+    assert np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1)) and np.allclose(p.sum(-1), 1.0, atol=1e-4)
+    count("textgen next")
+
+
+floats = st.one_of(st.floats(width=32), st.sampled_from([0.0, -1.0, math.inf, math.nan, 1e-30, 1e30]))
+
+
+@run
+@given(st.lists(texts, max_size=3), st.one_of(st.integers(-3, 4), int32), floats, int32,
+       st.one_of(st.integers(-3, 5), int32), floats)
+def textgen_generate(prefixes, number, temperature, seed, top_k, top_p):
+    out = textgen["generate"](prefixes=tf.constant(prefixes, tf.string, shape=[len(prefixes)]),
+                              number=tf.constant(number, tf.int32), temperature=tf.constant(temperature, tf.float32),
+                              seed=tf.constant(seed, tf.int32), top_k=tf.constant(top_k, tf.int32),
+                              top_p=tf.constant(top_p, tf.float32))["texts"].numpy()
+    each = min(max(number, 0), MAX_SAMPLES // max(len(prefixes), 1))
+    assert out.shape == (len(prefixes) * each,)
+    for text, prefix in zip(out, np.repeat(np.array(prefixes, dtype=object), each)):
+        assert text.startswith(prefix)  # every sample continues its prefix, byte for byte
+        text[len(prefix):].decode("utf-8")  # and what the model adds is valid UTF-8
+    count("textgen generate")
+
+
 # Known answers, compared with what the run directories give (see the tests below).
 LONG = " ".join(["Paris"] * 3000)
 answers = {}
@@ -214,8 +252,15 @@ answers["music"] = {"a": music["generate"](**args)["events"].numpy().tolist(),
                     "sums": music["serving_default"](events=tf.constant([[1, 3, 4, 0], [1, 0, 0, 0]], tf.int32))[
                         "probabilities"].numpy().sum(-1).tolist()}
 
+args = dict(prefixes=tf.constant(["Ma"]), number=tf.constant(3), temperature=tf.constant(1.0),
+            seed=tf.constant(5), top_k=tf.constant(0), top_p=tf.constant(1.0))
+generated = {name: textgen["generate"](**{**args, "seed": tf.constant(seed)})["texts"].numpy()
+             for name, seed in (("a", 5), ("b", 6))}
+answers["textgen"] = {name: [t.decode() for t in texts] for name, texts in generated.items()}
+
 seconds = {}
-for check in (sentiment_texts, ner_sentences, ner_tokens, translate, music_next, music_generate):
+for check in (sentiment_texts, ner_sentences, ner_tokens, translate, music_next, music_generate, textgen_next,
+              textgen_generate):
     started = time.perf_counter()
     check()
     seconds[check.__name__] = round(time.perf_counter() - started, 1)
@@ -230,16 +275,19 @@ EXAMPLES = 20
 def served(exported):
     """What the isolated process found: {"show": {app: text}, "calls": {check: n}, "seconds": {...}}."""
     from apps.music.serving import MAX_GENERATED
+    from apps.textgen.serving import MAX_SAMPLES
 
     base, _ = exported
-    code = HOSTILE_CHECK.replace("EXAMPLES", str(EXAMPLES)).replace("MAX_GENERATED", str(MAX_GENERATED))
+    code = HOSTILE_CHECK.replace("EXAMPLES", str(EXAMPLES)).replace("MAX_GENERATED", str(MAX_GENERATED)) \
+        .replace("MAX_SAMPLES", str(MAX_SAMPLES))
     return run_isolated(code, cwd=base, timeout=600)
 
 
 def test_every_signature_survives_hostile_input(served):
     calls = served["calls"]
     # Hypothesis may stop a little early once it has seen enough distinct inputs.
-    for name in ("sentiment", "ner sentences", "ner tokens", "music next", "music generate"):
+    for name in ("sentiment", "ner sentences", "ner tokens", "music next", "music generate", "textgen next",
+                 "textgen generate"):
         assert calls[name] >= EXAMPLES // 2, calls
     assert calls["translation serving_default"] > 0 and calls["translation beam_search"] > 0, calls
 
@@ -281,3 +329,13 @@ def test_music_generation_in_the_graph_is_seeded(served):
     out = served["answers"]["music"]
     assert out["a"] == out["b"] and len(out["a"]) == 12 and 0 not in out["a"] and 1 not in out["a"]
     assert all(abs(total - 1.0) < 1e-5 for total in out["sums"])
+
+
+def test_textgen_generation_in_the_graph_is_what_sample_prints(served, textgen_trained):
+    out = served["answers"]["textgen"]
+    assert len(out["a"]) == 3 and all(t.startswith("Ma") for t in out["a"])
+    assert out["a"] != out["b"], "another seed, other samples"
+    cli = __import__("apps.textgen.cli", fromlist=["cli"]).cli
+    result = CliRunner().invoke(cli, ["sample", "--run-dir", str(textgen_trained[1]), "--num", "3", "--seed", "5",
+                                      "--prefix", "Ma"], catch_exceptions=False)
+    assert [line[2:] for line in result.stdout.splitlines()] == out["a"]

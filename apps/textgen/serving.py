@@ -11,7 +11,7 @@ from apps.common.serving import first_rows, nonempty_batch
 from apps.common.stepping import Stepper
 from datasets.textgen import END, END_ID, PAD, UNKNOWN, UNKNOWN_ID
 
-MAX_SAMPLES = 10000  # rows per generate call: a bound on the time and memory one request can take
+MAX_SAMPLES = 10000  # texts per generate call, all prefixes together: a bound on what one request can take
 NEVER = -1e9  # a finite "minus infinity" for logits that must not be drawn
 
 
@@ -66,9 +66,9 @@ def _sampler(temperature, top_k, top_p, seed):
     return pick
 
 
-def _sanitised(number, temperature, top_k, top_p):
+def _sanitised(number, prefixes, temperature, top_k, top_p):
     """Forgiving, as a server must be: out-of-range values become the nearest sensible ones."""
-    number = tf.clip_by_value(number, 0, MAX_SAMPLES)
+    number = tf.clip_by_value(number, 0, MAX_SAMPLES // tf.maximum(tf.shape(prefixes)[0], 1))
     temperature = tf.where(tf.logical_and(tf.math.is_finite(temperature), temperature > 0), temperature, 1.0)
     top_p = tf.where(tf.logical_and(top_p > 0, top_p <= 1), top_p, 1.0)  # NaN fails both: 1
     return number, temperature, tf.maximum(top_k, 0), top_p
@@ -77,8 +77,9 @@ def _sanitised(number, temperature, top_k, top_p):
 def make_generate_fn(model, lookup, vocabulary, level, max_length):
     """generate: (prefixes [None], number, temperature, seed, top_k, top_p) -> {"texts": [None * number]}.
 
-    Each prefix is repeated `number` times; each row continues its prefix by
-    up to `max_length` sampled tokens, until it draws the end mark. The same
+    Each prefix is repeated `number` times (at most MAX_SAMPLES texts in all);
+    each row continues its prefix by up to `max_length` sampled tokens, until
+    it draws the end mark. The same
     seed gives the same texts. Prefixes longer than `max_length` tokens are cut.
     """
     stepper, tokens = Stepper(model), tf.constant(vocabulary)
@@ -91,7 +92,7 @@ def make_generate_fn(model, lookup, vocabulary, level, max_length):
                                   tf.TensorSpec([], tf.int32, name="top_k"),
                                   tf.TensorSpec([], tf.float32, name="top_p")])
     def generate(prefixes, number, temperature, seed, top_k, top_p):
-        number, temperature, top_k, top_p = _sanitised(number, temperature, top_k, top_p)
+        number, temperature, top_k, top_p = _sanitised(number, prefixes, temperature, top_k, top_p)
         prefixes, n = nonempty_batch(tf.repeat(prefixes, number))
         prefix_ids = tf.cast(lookup(_split(prefixes, level)), tf.int32)[:, :max_length]
         generated = _sample_loop(stepper, prefix_ids, max_length, _sampler(temperature, top_k, top_p, seed))
