@@ -162,9 +162,12 @@ def write_evaluation(trained, result):
 
 # Commands. Each returns a click command to add to the app's group.
 
-def app_group(app, help_text, *commands):
-    """The app's click group with the given commands."""
-    return common.AppGroup(app.name, help=help_text, commands={c.name: c for c in commands})
+def app_group(app, help_text, *commands, train_help=None, export_help=None):
+    """The app's click group: the shared `train` and `export`, and `commands` (evaluate, predict, its own)."""
+    shared = [train_command(app, train_help or "Train into RUN_DIR; run again to continue an interrupted run."),
+              export_command(app, export_help or f"Write a SavedModel to EXPORT_BASE/{app.name}/VERSION; prints that "
+                                                 "directory last.")]
+    return common.AppGroup(app.name, help=help_text, commands={c.name: c for c in [*shared, *commands]})
 
 
 def train_command(app, help_text):
@@ -189,16 +192,17 @@ def export_command(app, help_text):
     return command
 
 
-def evaluate_command(app, help_text, evaluate, report, evaluate_options=Options()):
-    """`evaluate --run-dir DIR [options]`: evaluate(trained, **options) -> result dict;
-    report(result) -> the text printed; the result is written to DIR/evaluation.json."""
+def evaluate_command(app, help_text, scoring, evaluate_options=Options()):
+    """`evaluate --run-dir DIR [options]`, from the app's evaluate module `scoring`:
+    scoring.evaluate_run(trained, **options) -> result dict; scoring.report(result) -> the text
+    printed; the result is written to DIR/evaluation.json."""
     @click.command("evaluate", help=help_text)
     @common.run_dir_option
     @evaluate_options.click
     def command(run_dir, **given):
         trained = load_run(app, run_dir)
-        result = evaluate(trained, **evaluate_options.values(given))
-        click.echo(report(result))
+        result = scoring.evaluate_run(trained, **evaluate_options.values(given))
+        click.echo(scoring.report(result))
         click.echo(f"\nwritten to {write_evaluation(trained, result)}")
 
     return command

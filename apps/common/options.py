@@ -127,3 +127,14 @@ def data_options(*, train_help, dataset, dataset_help, valid_fraction, examples)
         Option("valid_fraction", valid_fraction, click.FloatRange(0, 1, min_open=True, max_open=True),
                f"Share of the training {examples} carved off for validation, with the seed."),
     )
+
+
+def recurrent_options(*, cell, units, layers, embedding_dim, dropout):
+    """--cell, --units, --layers, --embedding-dim, --dropout: a stack of our recurrent cells over embeddings."""
+    return Options(
+        Option("cell", cell, click.Choice(["rnn", "gru", "lstm"])),
+        Option("units", units, click.IntRange(min=1)),
+        Option("layers", layers, click.IntRange(min=1)),
+        Option("embedding_dim", embedding_dim, click.IntRange(min=1)),
+        Option("dropout", dropout, click.FloatRange(0, 1, max_open=True)),
+    )

@@ -31,11 +31,11 @@ def generate(run_dir, output, **given):
 
 cli = harness.app_group(
     APP, "Music: generate folk tunes note by note with an RNN of our cells.",
-    harness.train_command(APP, "Train a next-event model into RUN_DIR; run again to continue an interrupted run."),
-    harness.evaluate_command(APP, "Negative log-likelihood per event and next-event accuracy on the validation tunes.",
-                             evaluate.evaluate_run, evaluate.report),
+    harness.evaluate_command(
+        APP, "Negative log-likelihood per event and next-event accuracy on the validation tunes.", evaluate),
     generate,
-    harness.export_command(APP, "SavedModel with serving_default (next-event probabilities) and generate; "
-                                "prints its directory last."),
     benchmark,
+    train_help="Train a next-event model into RUN_DIR; run again to continue an interrupted run.",
+    export_help="SavedModel with serving_default (next-event probabilities) and generate; prints its "
+                "directory last.",
 )

@@ -5,7 +5,7 @@ The polyphonic piano-roll benchmark has its own: apps/music/benchmark_config.py.
 
 import click
 
-from apps.common.options import Option, Options, training_options
+from apps.common.options import Option, Options, recurrent_options, training_options
 from datasets.music import COLLECTIONS
 
 APP = "music"
@@ -20,14 +20,9 @@ OPTIONS = Options(
            "Share of the tunes held out for validation (whole tunes), with the seed."),
     Option("transpositions", 3, click.IntRange(min=0, max=12), "Training tunes also moved by -K..K semitones."),
     Option("window", 64, click.IntRange(min=2), "Events per training sequence."),
-    # model
-    Option("cell", "gru", click.Choice(["rnn", "gru", "lstm"])),
-    Option("units", 256, click.IntRange(min=1)),
-    Option("layers", 2, click.IntRange(min=1)),
-    Option("embedding_dim", 64, click.IntRange(min=1)),
-    Option("dropout", 0.2, click.FloatRange(0, 1, max_open=True)),
+) + recurrent_options(cell="gru", units=256, layers=2, embedding_dim=64, dropout=0.2) + training_options(
     # 6 epochs: the main job in about 10 minutes on 2 cores (bench/results/music_folk.md).
-) + training_options(epochs=6, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
+    epochs=6, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
 
 GENERATE_OPTIONS = Options(
     Option("length", 128, click.IntRange(min=1), "Events to generate."),

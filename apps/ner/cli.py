@@ -38,11 +38,10 @@ def print_predictions(texts, outputs):
 
 cli = harness.app_group(
     APP, "Named-entity recognition: BiRNN of our cells with character features and a CRF.",
-    harness.train_command(APP, "Train a tagger into RUN_DIR; run again to continue an interrupted run."),
     harness.evaluate_command(APP, "Entity precision, recall and F1 (conlleval), per type, and token accuracy.",
-                             evaluate.evaluate_run, evaluate.report, config.EVALUATE_OPTIONS),
+                             evaluate, config.EVALUATE_OPTIONS),
     harness.predict_command(APP, "Print each token with its tag, then the entities (type, text, start, end).",
                             serving.run_tagger, "sentences", print_predictions),
-    harness.export_command(APP, "Write a SavedModel to EXPORT_BASE/ner/VERSION; prints that directory last."),
+    train_help="Train a tagger into RUN_DIR; run again to continue an interrupted run.",
 )
 

@@ -21,11 +21,10 @@ def print_predictions(texts, outputs):
 
 cli = harness.app_group(
     APP, "Sentiment classification: many-to-one RNN of our cells over the tokens of a text.",
-    harness.train_command(APP, "Train a model into RUN_DIR; run again to continue an interrupted run."),
-    harness.evaluate_command(APP, "Accuracy, precision, recall, F1, ROC AUC and the confusion matrix.",
-                             evaluate.evaluate_run, evaluate.report, config.EVALUATE_OPTIONS),
+    harness.evaluate_command(
+        APP, "Accuracy, precision, recall, F1, ROC AUC and the confusion matrix.", evaluate, config.EVALUATE_OPTIONS),
     harness.predict_command(APP, "Print label, probability and text for each TEXT.", serving.run_serve_fn,
                             "texts", print_predictions),
-    harness.export_command(APP, "Write a SavedModel to EXPORT_BASE/sentiment/VERSION; prints that directory last."),
+    train_help="Train a model into RUN_DIR; run again to continue an interrupted run.",
 )
 

@@ -32,10 +32,10 @@ def sample(run_dir, **given):
 
 cli = harness.app_group(
     APP, "Text generation: a character- (or word-) level language model of our cells that samples new text.",
-    harness.train_command(APP, "Train a language model into RUN_DIR; run again to continue an interrupted run."),
     harness.evaluate_command(APP, "NLL per character (nats and bits, end mark included), perplexity, accuracy.",
-                             evaluate.evaluate_run, evaluate.report, config.EVALUATE_OPTIONS),
+                             evaluate, config.EVALUATE_OPTIONS),
     sample,
-    harness.export_command(APP, "SavedModel with serving_default (next-token probabilities) and generate; "
-                                "prints its directory last."),
+    train_help="Train a language model into RUN_DIR; run again to continue an interrupted run.",
+    export_help="SavedModel with serving_default (next-token probabilities) and generate; prints its "
+                "directory last.",
 )

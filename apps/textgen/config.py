@@ -2,7 +2,7 @@
 
 import click
 
-from apps.common.options import Option, Options, training_options
+from apps.common.options import Option, Options, recurrent_options, training_options
 
 APP = "textgen"
 POSITIVE = click.FloatRange(min=0, min_open=True)
@@ -24,14 +24,8 @@ OPTIONS = Options(
     Option("max_tokens", 20000, click.IntRange(min=4), "Vocabulary size at word level, specials included."),
     Option("max_length", 64, click.IntRange(min=1), "Tokens kept per example (--mode lines)."),
     Option("window", 100, click.IntRange(min=2), "Tokens per training window (--mode text)."),
-    # model
-    Option("cell", "gru", click.Choice(["rnn", "gru", "lstm"])),
-    Option("units", 256, click.IntRange(min=1)),
-    Option("layers", 2, click.IntRange(min=1)),
-    Option("embedding_dim", 64, click.IntRange(min=1)),
-    Option("dropout", 0.2, click.FloatRange(0, 1, max_open=True)),
     Option("clipvalue", None, POSITIVE, "Clip each gradient element to [-C, C] instead of clipping the norm."),
-) + training_options(epochs=30, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
+) + recurrent_options(cell="gru", units=256, layers=2, embedding_dim=64, dropout=0.2) + training_options(epochs=30, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
 
 EVALUATE_OPTIONS = Options(
     Option("test_file", None, click.Path(dir_okay=False), "Examples to score (default: the run's validation data)."),

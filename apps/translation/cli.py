@@ -34,9 +34,7 @@ def translate(run_dir, texts, plot_attention, **beam):
 
 cli = harness.app_group(
     APP, "Translation: bidirectional encoder and attentive decoder of our cells.",
-    harness.train_command(APP, "Train into RUN_DIR; run again to continue an interrupted run."),
-    harness.evaluate_command(APP, "BLEU and chrF (sacrebleu, detokenised) and exact-match accuracy.",
-                             evaluate.evaluate_run, evaluate.report, config.EVALUATE_OPTIONS),
+    harness.evaluate_command(
+        APP, "BLEU and chrF (sacrebleu, detokenised) and exact-match accuracy.", evaluate, config.EVALUATE_OPTIONS),
     translate,
-    harness.export_command(APP, "Write a SavedModel to EXPORT_BASE/translation/VERSION; prints that directory last."),
 )
