@@ -1,13 +1,16 @@
 """Character-level language models of names: a counting bigram floor, then our cells at two sizes.
 
     python bench/textgen_names.py [--data-dir ../shared/data] [--configs rnn-small,gru-large,...] [--epochs N]
+                                  [--tag NAME -- more train options]
 
 Trains `python -m apps.textgen` on ../shared/data/names/train.txt (30,033
 names, makemore's names.txt less its validation and test names) with
 valid.txt (1,000) as validation, and writes bench/results/textgen_names.md:
 validation NLL per character in nats (end mark included), parameters,
 training time, the share of 1,000 samples (temperature 1) that are not
-training names, and 20 samples of each model. Reruns continue unfinished runs.
+training names, and 20 samples of each model. Reruns continue unfinished runs;
+each run's figures are kept in bench/results/textgen_names.json, so a later
+call (`--tag lr -- --reduce-lr-patience 1`, say) adds rows to the table.
 """
 
 import argparse
@@ -73,22 +76,30 @@ def main():
     parser.add_argument("--runs", default=str(ROOT / "bench" / "runs" / "textgen"))
     parser.add_argument("--configs", default="rnn-small,gru-small,lstm-small,rnn-large,gru-large,lstm-large")
     parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--tag", default="", help="Suffix of the run names, for runs with extra options.")
+    parser.add_argument("extra", nargs="*", help="more train options, after --")
     args = parser.parse_args()
     import apps  # noqa: F401  quiet TensorFlow, our `datasets`
 
     data, runs = pathlib.Path(args.data_dir) / "names", pathlib.Path(args.runs)
     train, valid = (data / "train.txt").read_text().split(), (data / "valid.txt").read_text().split()
-    rows, samples = [], {}
+    store = ROOT / "bench" / "results" / "textgen_names.json"
+    kept = json.loads(store.read_text()) if store.exists() else {}
     for config in args.configs.split(","):
         cell, size = config.split("-")
-        row, samples[config] = run(config, ["--cell", cell, *SIZES[size]], data, runs, args.epochs)
-        rows.append(row)
+        name = f"{config}-{args.tag}" if args.tag else config
+        row, texts = run(name, ["--cell", cell, *SIZES[size], *args.extra], data, runs, args.epochs)
+        kept[name] = {"row": row, "samples": texts, "epochs_limit": args.epochs}
+        store.write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n")
         print(row, flush=True)
+    rows = [entry["row"] for entry in kept.values()]
+    samples = {name: entry["samples"] for name, entry in kept.items()}
     lines = [
         "# Character-level language models of names: ../shared/data/names (validation: 1,000 names)",
         "",
-        f"`python bench/textgen_names.py --configs {args.configs} --epochs {args.epochs}` on {platform.machine()}, "
-        f"{os.cpu_count()} cores. NLL per character in nats, the end-of-name mark included; other options: "
+        f"`python bench/textgen_names.py --epochs 30` (the first six rows; the options column gives the rest) on "
+        f"{platform.machine()}, {os.cpu_count()} cores. NLL per character in nats, the end-of-name mark included; "
+        "other options: "
         "apps.textgen's defaults (embedding 64, dropout 0.2, Adam 2e-3, gradient norm clipped to 1, "
         "early stopping on the validation loss, patience 3). Selected on the same validation split it reports.",
         "",

@@ -25,6 +25,8 @@ OPTIONS = Options(
     Option("max_length", 64, click.IntRange(min=1), "Tokens kept per example (--mode lines)."),
     Option("window", 100, click.IntRange(min=2), "Tokens per training window (--mode text)."),
     Option("clipvalue", None, POSITIVE, "Clip each gradient element to [-C, C] instead of clipping the norm."),
+    Option("reduce_lr_patience", None, click.IntRange(min=1),
+           "Halve the learning rate after N epochs without a better validation loss (default: never)."),
 ) + recurrent_options(cell="gru", units=256, layers=2, embedding_dim=64, dropout=0.2) + training_options(epochs=30, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
 
 EVALUATE_OPTIONS = Options(
