@@ -85,7 +85,7 @@ def main():
     train, valid = (data / "train.txt").read_text().split(), (data / "valid.txt").read_text().split()
     store = ROOT / "bench" / "results" / "textgen_names.json"
     kept = json.loads(store.read_text()) if store.exists() else {}
-    for config in args.configs.split(","):
+    for config in filter(None, args.configs.split(",")):  # --configs "": redraw the table only
         cell, size = config.split("-")
         name = f"{config}-{args.tag}" if args.tag else config
         row, texts = run(name, ["--cell", cell, *SIZES[size], *args.extra], data, runs, args.epochs)
@@ -95,7 +95,8 @@ def main():
     rows = [entry["row"] for entry in kept.values()]
     samples = {name: entry["samples"] for name, entry in kept.items()}
     lines = [
-        "# Character-level language models of names: ../shared/data/names (validation: 1,000 names)",
+        f"# Character-level language models of names: ../shared/data/names ({len(train):,} training names, "
+        f"{len(valid):,} validation names)",
         "",
         f"`python bench/textgen_names.py --epochs 30` (the first six rows; the options column gives the rest) on "
         f"{platform.machine()}, {os.cpu_count()} cores. NLL per character in nats, the end-of-name mark included; "
