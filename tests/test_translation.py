@@ -131,7 +131,7 @@ def test_beam_of_one_is_greedy_and_evaluate_reports_all_metrics(trained):
 
     _, run_dir = trained
     trained = load_run(APP, run_dir)
-    options, model, (source_lookup, target_lookup) = trained.options, trained.model, trained.encoders
+    options, model, (source_lookup, _) = trained.options, trained.model, trained.encoders
     texts = ["3 May 1979", "Tuesday, 10 July 2001", "09/05/88", "3 de mayo de 1979"]
     source = encode(tf.constant(texts), source_lookup, "char", options["max_length"]).to_tensor()
     tokens, attention = greedy_decode(Decoder(model), source, options["max_length"])
