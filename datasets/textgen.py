@@ -17,7 +17,7 @@ from .errors import DataError
 from .files import read_lines
 
 PAD, UNKNOWN, END = "", "[UNK]", "[END]"
-PAD_ID, UNKNOWN_ID, END_ID = 0, 1, 2
+UNKNOWN_ID, END_ID = 1, 2  # padding is 0
 SPECIAL = (PAD, UNKNOWN, END)
 CENSUS_FILES = {"first-names": ("dist.male.first", "dist.female.first"), "surnames": ("dist.all.last",)}
 

@@ -98,8 +98,8 @@ def train(app, run_dir, given):
     run = RunDir(run_dir, app.name)
     common.seed_everything(options.seed)
     data = app.read_training_data(options)
-    resuming = run.start({**options, **data.recorded}, app.options.resumable, app.options.defaults)
-    options = RunOptions({**options, **data.recorded})
+    options = RunOptions({**options, **data.recorded})  # what config.json records
+    resuming = run.start(options, app.options.resumable, app.options.defaults)
     vocabularies = _vocabularies(app, run, resuming, options, data)
     encoders = app.make_encoders(options, vocabularies)
     train_ds, valid_ds, summary = app.make_datasets(options, encoders, data)
@@ -146,7 +146,7 @@ def export_run(app, run_dir, export_base="saved_models", version=None, **export_
     """
     from .export import export_versioned
 
-    export_options = app.export_options.values({**{o.name: None for o in app.export_options}, **export_options})
+    export_options = app.export_options.values(export_options)
     trained = load_run(app, run_dir)
     app.check_export(trained, **export_options)
     return export_versioned(lambda path: app.write_saved_model(path, trained, **export_options),

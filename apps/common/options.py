@@ -87,14 +87,14 @@ class Options:
             func = option.click_option()(func)
         return func
 
-    def resolve(self, given):
-        """RunOptions: each recorded option's given value (not None), else its default."""
-        return RunOptions({name: given[name] if given.get(name) is not None else default
-                           for name, default in self.defaults.items()})
-
     def values(self, given):
-        """{name: given value, or the default when not given} of every option in `given`."""
-        return {name: value if value is not None else self.by_name[name].default for name, value in given.items()}
+        """{name: the given value (not None), else the default} of every option in this list."""
+        return {o.name: given[o.name] if given.get(o.name) is not None else o.default for o in self}
+
+    def resolve(self, given):
+        """RunOptions of the recorded options: `values` less how to run (strategy, ...)."""
+        values = self.values(given)
+        return RunOptions({name: values[name] for name in self.defaults})
 
     def pop_unrecorded(self, given):
         """Remove and return {name: value} of the options that are not recorded (strategy, ...)."""

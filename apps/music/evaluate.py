@@ -4,7 +4,7 @@ from apps.common.evaluation import next_token_scores
 
 
 def evaluate_run(trained):
-    """next_event_scores of a TrainedRun on its validation tunes."""
+    """NLL per event, perplexity and next-event accuracy of a TrainedRun on its validation tunes."""
     from .data import read_tunes, split_tunes, windows
 
     options = trained.options

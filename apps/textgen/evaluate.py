@@ -48,9 +48,9 @@ def sample_texts(trained, num, seed=0, temperature=1.0, top_k=0, top_p=1.0, pref
     """`num` samples, each starting with `prefix`, by the same graph function the export serves."""
     import tensorflow as tf
 
-    from .serving import run_functions
+    from .serving import run_generate_fn
 
-    generate = run_functions(trained, max_length)[1]
+    generate = run_generate_fn(trained, max_length)
     out = generate(tf.constant([prefix]), tf.constant(num, tf.int32), tf.constant(temperature, tf.float32),
                    tf.constant(seed, tf.int32), tf.constant(top_k, tf.int32), tf.constant(top_p, tf.float32))
     return [t.decode("utf-8", errors="replace") for t in out["texts"].numpy()]

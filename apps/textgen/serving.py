@@ -140,16 +140,18 @@ def write_saved_model(path, model, vocabulary, level, max_length):
     archive.write_out(path, verbose=False)
 
 
-def run_functions(trained, max_length=None):
-    """(serving_default, generate) of a TrainedRun, as the export serves them."""
+def _sample_length(options):
+    """Tokens a sample may add (and a prefix the model reads): the run's example or window length."""
+    return options.window if options.mode == "text" else options.max_length
+
+
+def run_generate_fn(trained, max_length=None):
+    """The generate function of a TrainedRun, as the export serves it."""
     options, vocabulary = trained.options, trained.encoders
-    length = max_length or (options.window if options.mode == "text" else options.max_length)
-    lookup = make_lookup(vocabulary)
-    return (make_next_token_fn(trained.model, lookup, vocabulary, options.level, length),
-            make_generate_fn(trained.model, lookup, vocabulary, options.level, length))
+    return make_generate_fn(trained.model, make_lookup(vocabulary), vocabulary, options.level,
+                            max_length or _sample_length(options))
 
 
 def write_run(path, trained):
-    options = trained.options
-    write_saved_model(path, trained.model, trained.encoders, options.level,
-                      options.window if options.mode == "text" else options.max_length)
+    """write_saved_model of a TrainedRun."""
+    write_saved_model(path, trained.model, trained.encoders, trained.options.level, _sample_length(trained.options))
