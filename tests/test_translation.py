@@ -185,3 +185,49 @@ def test_evaluation_dates_are_new():
     assert len(test) == 1000
     assert not {s for s, _ in test} & {s for s, _ in train + valid}
     assert not {s for s, _ in valid} & {s for s, _ in train}
+
+
+def _pairs_with_repeated_sources():
+    """600 pairs: 200 source sentences, each with three translations (as Tatoeba has)."""
+    return [(f"frase número {i}.", f"sentence {i}, version {v}.") for i in range(200) for v in range(3)]
+
+
+def test_validation_is_carved_by_source_sentence(tmp_path):
+    from apps.translation import config
+    from apps.translation.data import load_training_data
+
+    pairs = _pairs_with_repeated_sources()
+    path = tmp_path / "pairs.tsv"
+    path.write_text("".join(f"{s}\t{t}\n" for s, t in pairs))
+    options = config.OPTIONS.values({"train_file": str(path), "valid_fraction": 0.1})
+    train, valid = load_training_data(options)
+    assert len(train) + len(valid) == 600
+    assert 30 <= len(valid) <= 90 and len(valid) % 3 == 0  # about 10%, whole sources only
+    assert not {s for s, _ in valid} & {s for s, _ in train}
+    # The same split whatever the order of the file; another seed gives another split.
+    path.write_text("".join(f"{s}\t{t}\n" for s, t in reversed(pairs)))
+    assert sorted(load_training_data(options)[1]) == sorted(valid)
+    assert sorted(load_training_data({**options, "seed": 1})[1]) != sorted(valid)
+    # The carve of older runs (valid_split random) splits a source's translations across the sets.
+    _, random_valid = load_training_data({**options, "valid_split": "random"})
+    assert {s for s, _ in random_valid} & {s for s, _ in load_training_data({**options, "valid_split": "random"})[0]}
+
+
+def test_a_run_without_valid_split_recorded_keeps_the_random_carve(tmp_path):
+    from apps.common.app import load_run
+    from apps.translation.cli import APP
+
+    path = tmp_path / "pairs.tsv"
+    path.write_text("".join(f"{s}\t{t}\n" for s, t in _pairs_with_repeated_sources()))
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), "--train-file", str(path), "--epochs", "1",
+                                      "--units", "8", "--embedding-dim", "8"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    config_path = run_dir / "config.json"
+    recorded = json.loads(config_path.read_text())
+    assert recorded["options"].pop("valid_split") == "by-source"
+    config_path.write_text(json.dumps(recorded))  # as a run made before the option existed
+    assert load_run(APP, run_dir).options.valid_split == "random"
+    result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), "--train-file", str(path), "--epochs", "2",
+                                      "--units", "8", "--embedding-dim", "8"])
+    assert result.exit_code != 0 and "valid_split: 'random' -> 'by-source'" in result.output

@@ -99,7 +99,7 @@ def train(app, run_dir, given):
     common.seed_everything(options.seed)
     data = app.read_training_data(options)
     options = RunOptions({**options, **data.recorded})  # what config.json records
-    resuming = run.start(options, app.options.resumable, app.options.defaults)
+    resuming = run.start(options, app.options.resumable, app.options.legacy_defaults)
     vocabularies = _vocabularies(app, run, resuming, options, data)
     encoders = app.make_encoders(options, vocabularies)
     train_ds, valid_ds, summary = app.make_datasets(options, encoders, data)
@@ -129,7 +129,8 @@ def load_run(app, run_dir):
     """The TrainedRun of a finished run directory of `app`."""
     run = RunDir(run_dir, app.name)
     app.check_run(run.read_config(), run_dir)
-    options = RunOptions(run.trained_options())
+    # A run made before an option existed was trained with its legacy value.
+    options = RunOptions({**app.options.legacy_defaults, **run.trained_options()})
     import keras
 
     import layers  # noqa: F401  registers our layers for deserialisation

@@ -12,6 +12,8 @@ import dataclasses
 
 import click
 
+UNSET = object()
+
 
 @dataclasses.dataclass(frozen=True)
 class Option:
@@ -22,7 +24,10 @@ class Option:
     text; `flag=True` makes a boolean `--name/--no-name`; `resumable` options
     may change when an interrupted run continues (epochs, patience);
     `recorded=False` keeps an option out of the run's config (how to run, not
-    what to train: the distribution strategy, say); `required` options have no default.
+    what to train: the distribution strategy, say); `required` options have no
+    default. `legacy` is the value that runs made before the option existed
+    were trained with, when the new default changes what training does
+    (default: `default`, i.e. the new option keeps the old behaviour).
     """
 
     name: str
@@ -33,6 +38,7 @@ class Option:
     resumable: bool = False
     recorded: bool = True
     required: bool = False
+    legacy: object = UNSET
 
     @property
     def switch(self):
@@ -76,6 +82,11 @@ class Options:
     def defaults(self):
         """{name: default} of the recorded options."""
         return {o.name: o.default for o in self if o.recorded}
+
+    @property
+    def legacy_defaults(self):
+        """{name: value} of the recorded options for a run directory that does not record them."""
+        return {o.name: o.default if o.legacy is UNSET else o.legacy for o in self if o.recorded}
 
     @property
     def resumable(self):

@@ -48,7 +48,8 @@ def run_benchmark(base, given):
     run = run_dir_of(base, unrecorded["name"], options)
     common.seed_everything(options.seed)
     train_rolls, valid_rolls, train_ds, valid_ds = datasets_of(options, unrecorded["data_dir"])
-    run.start(options, benchmark_config.OPTIONS.resumable, benchmark_config.DEFAULTS)
+    run.start(options, benchmark_config.OPTIONS.resumable,
+              benchmark_config.OPTIONS.legacy_defaults)
     with strategy.scope():
         model = polyphonic.build_model(
             options.cell, options.units, layers=options.layers, dropout=options.dropout,

@@ -14,6 +14,11 @@ OPTIONS = data_options(train_help="Tab-separated sentence pairs.", dataset="date
                        dataset_help="'dates' (generated offline) or a tensorflow-datasets translation set.",
                        valid_fraction=0.05, examples="pairs") + Options(
     # data
+    Option("valid_split", "by-source", click.Choice(["by-source", "random"]),
+           "How validation pairs are carved from the training file: by-source puts all pairs of one source "
+           "sentence on the same side, so no validation source is seen in training; random (runs before "
+           "2026-11) carves pairs, and a source with several translations can be on both sides.",
+           legacy="random"),
     Option("source_column", 0, click.IntRange(min=0)),
     Option("target_column", 1, click.IntRange(min=0)),
     Option("train_size", 50000, click.IntRange(min=10), "How many dates to generate."),

@@ -2,7 +2,7 @@
 
 from apps.common.app import TrainingData
 from datasets.dates import date_pairs
-from datasets.splits import carve
+from datasets.splits import carve, carve_by_key
 from datasets.pairs import read_pairs
 from datasets.tfds_loader import load_tfds
 
@@ -36,8 +36,15 @@ def load_training_data(options):
         pairs = _tfds_pairs(options["dataset"], "train")
         if "validation" in tfds.builder(options["dataset"]).info.splits:
             return pairs, _tfds_pairs(options["dataset"], "validation")
-    return carve(pairs, options["valid_fraction"], options["seed"],
-                 options["train_file"] or f"tfds:{options['dataset']}", "pairs")
+    source = options["train_file"] or f"tfds:{options['dataset']}"
+    if options["valid_split"] == "random":
+        return carve(pairs, options["valid_fraction"], options["seed"], source, "pairs")
+    return carve_by_key(pairs, source_key, options["valid_fraction"], options["seed"], source, "pairs")
+
+
+def source_key(pair):
+    """What makes two pairs the same source sentence: its words, whatever the case and spacing."""
+    return " ".join(pair[0].split()).casefold()
 
 
 def load_evaluation_data(options, test_file=None, dataset=None, size=10000, seed=12345):
