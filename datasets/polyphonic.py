@@ -4,6 +4,11 @@ A sequence is a list of time steps, each a list of the MIDI pitches sounding
 (21-108, the 88 piano keys). As arrays: multi-hot [T, 88] float32, key k =
 pitch k + 21. A batch is (inputs [B, T, 88], next steps [B, T, 88], weights
 [B, T]) with weight 0 at padding.
+
+Every frame of a piece is scored, the first included (as Boulanger-Lewandowski
+et al. 2012 do): the input at the first step is a silent frame, so the first
+frame is predicted from the initial state alone. A piece of T frames is T
+scored steps.
 """
 
 import json
@@ -50,6 +55,11 @@ def split_paths(data_dir, name):
     return tuple(os.path.join(data_dir, f"{name}.{split}.json") for split in ("train", "valid"))
 
 
+def after_silence(roll):
+    """[T, 88] -> [T + 1, 88]: a silent frame first, the input from which the first frame is predicted."""
+    return np.concatenate([np.zeros((1, KEYS), roll.dtype), roll])
+
+
 def windows(rolls, window):
     """Consecutive pieces of window + 1 steps (each predicts `window` next steps); every step is a target once."""
     pieces = []
@@ -62,14 +72,16 @@ def windows(rolls, window):
 
 
 def make_dataset(rolls, *, batch_size, shuffle, seed, window=None):
-    """Batches of (inputs x[:-1], targets x[1:], weights) padded to the longest in the batch.
+    """Batches of (inputs [silence, x_1 .. x_T-1], targets x_1 .. x_T, weights) padded to the longest in the batch.
 
     With `window`, sequences are first cut into pieces of at most window + 1
     steps (for training on long pieces: less padding, more sequences per
-    batch; the state starts afresh at each piece).
+    batch; the state starts afresh at each piece, and only a sequence's first
+    piece starts from the silent frame).
     """
     import tensorflow as tf
 
+    rolls = [after_silence(roll) for roll in rolls]
     if window:
         rolls = windows(rolls, window)
 

@@ -50,15 +50,22 @@ class AutoregressiveBernoulli(keras.layers.Layer):
         activation: of the hidden layer.
         dropout: on the hidden layer, when training.
         seed: of the dropout.
+        returns: "probabilities" (the layer's output is P(x_k = 1 | ...)) or
+            "logits" (their logits, for a loss computed exactly from logits).
     """
 
+    RETURNS = ("probabilities", "logits")
+
     def __init__(self, hidden_units=128, activation="relu", dropout=0.0, seed=None,
-                 kernel_initializer="glorot_uniform", **kwargs):
+                 kernel_initializer="glorot_uniform", returns="probabilities", **kwargs):
         if not isinstance(hidden_units, int) or isinstance(hidden_units, bool) or hidden_units < 0:
             raise ValueError(f"`hidden_units` must be a non-negative integer, got {hidden_units!r}.")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}.")
+        if returns not in self.RETURNS:
+            raise ValueError(f"`returns` must be one of {self.RETURNS}, got {returns!r}.")
         super().__init__(**kwargs)
+        self.returns = returns
         self.hidden_units = hidden_units
         self.activation = keras.activations.get(activation)
         self.dropout = dropout
@@ -89,7 +96,8 @@ class AutoregressiveBernoulli(keras.layers.Layer):
             self._to_output_mask = ops.convert_to_tensor(to_output)
 
     def call(self, inputs, training=False):
-        return ops.sigmoid(self.logits(inputs, training=training))
+        logits = self.logits(inputs, training=training)
+        return logits if self.returns == "logits" else ops.sigmoid(logits)
 
     def logits(self, inputs, training=False):
         """[context [.., C], observed [.., K]] -> logits [.., K], logit k a function of observed[..., :k]."""
@@ -123,4 +131,5 @@ class AutoregressiveBernoulli(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "hidden_units": self.hidden_units,
                 "activation": keras.activations.serialize(self.activation), "dropout": self.dropout,
-                "seed": self.seed, "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+                "seed": self.seed, "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "returns": self.returns}

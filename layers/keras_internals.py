@@ -16,10 +16,28 @@ try:
     from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell  # noqa: F401
     # The loop keras.layers.RNN itself runs: layers.RNN runs the same loop over its
     # hoisted input projection.
-    from keras.src.backend import rnn as backend_rnn  # noqa: F401
+    from keras.src.backend import rnn as backend_rnn
 except ImportError as err:  # pragma: no cover - only if Keras moves them
     raise ImportError(f"seqapps needs a Keras internal that this Keras ({keras.__version__}) lacks ({err}); "
                       "install a Keras version within setup.cfg's range") from None
+
+# Larger than any sequence: a bound on the loop's iterations that is never the one that stops it.
+_NO_BOUND = 2 ** 31 - 1
+
+
+def time_major_rnn(step_function, inputs, initial_states, **kwargs):
+    """`backend_rnn` over time-major inputs [T, B, ...] (`time_major=True`), every one of the T steps run.
+
+    The TensorFlow backend takes `input_length or inputs.shape[1]` as the
+    bound on its while loop's iterations: axis 1 is the time axis of
+    batch-major inputs but the batch axis of time-major ones. Traced with a
+    known batch size and an unknown length ([8, None, 88], as a tf.function
+    with `reduce_retracing` generalises batches of one size and many
+    lengths), the loop stopped after B steps and every later output was 0.
+    The length, or else a bound that is never reached, is passed explicitly.
+    """
+    return backend_rnn(step_function, inputs, initial_states, time_major=True,
+                       input_length=inputs.shape[0] or _NO_BOUND, **kwargs)
 
 
 def build_outside_strategy(model, dataset):

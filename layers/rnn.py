@@ -14,7 +14,7 @@ from keras import ops
 
 from .cells import PACKAGE, _RecurrentCell
 
-from .keras_internals import backend_rnn as _backend_rnn  # the loop keras.layers.RNN itself runs
+from .keras_internals import time_major_rnn  # the loop keras.layers.RNN itself runs, over time-major inputs
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -40,15 +40,13 @@ class RNN(keras.layers.RNN):
 
         if not isinstance(initial_state, (list, tuple)):
             initial_state = [initial_state]
-        last_output, outputs, states = _backend_rnn(
+        last_output, outputs, states = time_major_rnn(
             step,
             projected,
             initial_state,
             go_backwards=self.go_backwards,
             mask=mask,
             unroll=self.unroll,
-            input_length=sequences.shape[1],
-            time_major=True,
             zero_output_for_mask=self.zero_output_for_mask,
             return_all_outputs=self.return_sequences,
         )

@@ -388,6 +388,22 @@ def test_fast_rnn_masks_like_keras_rnn(kind):
     np.testing.assert_allclose(out[1, 3:], np.repeat(out[1, 2:3], T - 3, axis=0), atol=1e-6)
 
 
+@pytest.mark.tf_only
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("rnn_kwargs", [{}, {"go_backwards": True}], ids=["forwards", "backwards"])
+def test_fast_rnn_in_a_graph_of_known_batch_and_unknown_length(kind, rnn_kwargs):
+    """As a tf.function with reduce_retracing traces batches of one size and many lengths: every step runs."""
+    import tensorflow as tf
+
+    x = random_inputs()  # [B, T, D] with T > B: the loop must not stop after B steps
+    fast, plain = _fast_and_plain(kind, lambda: [keras.Input((None, D))], return_sequences=True, **rnn_kwargs)
+    graph = tf.function(lambda inputs: fast(inputs), input_signature=[tf.TensorSpec([B, None, D])])
+    assert_all_close(graph(x), plain(x), atol=1e-6)
+    retraced = tf.function(lambda inputs: fast(inputs), reduce_retracing=True)
+    for length in (T, T - 2, T - 1):  # the second call generalises the length to None
+        assert_all_close(retraced(x[:, :length]), plain(x[:, :length]), atol=1e-6)
+
+
 def test_fast_rnn_dropout_masks_are_per_sequence_and_training_only():
     import layers
 

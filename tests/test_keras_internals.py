@@ -36,6 +36,32 @@ def test_backend_rnn_runs_a_step_function_over_time():
 
 
 @pytest.mark.tf_only
+def test_time_major_rnn_runs_every_step_when_only_the_batch_size_is_known():
+    """TensorFlow's loop bounds its iterations by `input_length or inputs.shape[1]` (the batch, time-major)."""
+    import tensorflow as tf
+
+    inputs = np.ones((5, 2, 1), "float32")  # 5 steps, batch 2, time-major
+
+    def step(x, states):
+        total = states[0] + x
+        return total, [total]
+
+    def raw(x):
+        return internals.backend_rnn(step, x, [tf.zeros((2, 1))], time_major=True)[1]
+
+    def fixed(x):
+        return internals.time_major_rnn(step, x, [tf.zeros((2, 1))])[1]
+
+    signature = [tf.TensorSpec([None, 2, 1])]
+    expected = np.arange(1, 6, dtype="float32").reshape(5, 1, 1) * np.ones((5, 2, 1))
+    np.testing.assert_allclose(np.asarray(tf.function(fixed, input_signature=signature)(inputs)), expected)
+    # The quirk the wrapper works around: when this fails, Keras has fixed it and the wrapper can go.
+    quirk = np.asarray(tf.function(raw, input_signature=signature)(inputs))
+    np.testing.assert_allclose(quirk[:2], expected[:2])
+    np.testing.assert_allclose(quirk[2:], 0.0)
+
+
+@pytest.mark.tf_only
 def test_build_outside_strategy_stops_fit_drawing_an_extra_training_batch():
     import tensorflow as tf
 

@@ -144,3 +144,101 @@ def test_benchmark_run_name_must_be_a_plain_folder(tmp_path):
                                       "--data-dir", str(tmp_path), "--cell", "gru", "--name", "../elsewhere"])
     assert result.exit_code != 0 and "give a plain folder name" in result.output
     assert not (tmp_path.parent / "elsewhere").exists()
+
+
+def _random_rolls(rng, lengths):
+    return [(rng.random((n, 88)) < 0.05).astype("float32") for n in lengths]
+
+
+def test_every_frame_is_scored_the_first_from_a_silent_input():
+    from datasets.polyphonic import make_dataset
+
+    rolls = _random_rolls(np.random.default_rng(0), [5, 3])
+    (inputs, targets, weights), = make_dataset(rolls, batch_size=2, shuffle=False, seed=0)
+    np.testing.assert_array_equal(targets[0], rolls[0])  # frames 1..5, the first included
+    np.testing.assert_array_equal(inputs[0, 0], np.zeros(88))  # predicted from silence
+    np.testing.assert_array_equal(inputs[0, 1:], rolls[0][:-1])
+    np.testing.assert_array_equal(weights, [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    # Training pieces: still every frame a target once.
+    pieces = list(make_dataset([rolls[0]], batch_size=1, shuffle=False, seed=0, window=2))
+    np.testing.assert_array_equal(np.concatenate([t[0] for _, t, _ in pieces]), rolls[0])
+
+
+def test_nll_is_exact_from_logits_and_per_real_step():
+    import keras
+
+    from apps.music.polyphonic import NLLPerStep, NLLPerStepLoss, summed_nll
+
+    # A confident wrong key costs what the model says: 30 nats, not the 16.1 of clipped probabilities.
+    targets = np.zeros((1, 1, 88), "float32")
+    targets[0, 0, 0] = 1.0
+    logits = np.full((1, 1, 88), -30.0, "float32")
+    expected = 30 + np.log1p(np.exp(-30)) + 87 * np.log1p(np.exp(-30))
+    np.testing.assert_allclose(np.asarray(summed_nll(targets, logits)), [[expected]], rtol=1e-6)
+
+    rng = np.random.default_rng(1)
+    y = (rng.random((3, 4, 88)) < 0.3).astype("float32")
+    z = rng.normal(size=(3, 4, 88)).astype("float32") * 3
+    w = np.array([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]], "float32")
+    bce = -(y * np.log(1 / (1 + np.exp(-z))) + (1 - y) * np.log(1 - 1 / (1 + np.exp(-z)))).sum(-1)
+    per_real_step = (bce * w).sum() / w.sum()
+    loss = NLLPerStepLoss()
+    np.testing.assert_allclose(float(loss(y, z, sample_weight=w)), per_real_step, rtol=1e-5)
+    assert float(loss(y, z, sample_weight=w)) > (bce * w).sum() / w.size  # Keras' default averages padding in
+    revived = keras.losses.deserialize(keras.losses.serialize(loss))
+    np.testing.assert_allclose(float(revived(y, z, sample_weight=w)), per_real_step, rtol=1e-5)
+    # The metric over several batches: the exact mean over every real step, not a mean of batch means.
+    metric = NLLPerStep()
+    metric.update_state(y[:1], z[:1], w[:1])
+    metric.update_state(y[1:], z[1:], w[1:])
+    np.testing.assert_allclose(float(metric.result()), per_real_step, rtol=1e-5)
+
+
+@pytest.mark.tf_only
+def test_nll_per_step_excludes_padding_whatever_the_batching():
+    import keras
+
+    from apps.music import polyphonic
+    from datasets.polyphonic import make_dataset
+
+    rolls = _random_rolls(np.random.default_rng(2), [7, 2, 5, 3])
+    keras.utils.set_random_seed(0)
+    model = polyphonic.build_model("gru", 6)
+    figures = [polyphonic.nll_per_step(model, make_dataset(rolls, batch_size=b, shuffle=False, seed=0))
+               for b in (1, 4)]
+    # By hand: every frame's summed NLL, one piece at a time (no padding at all), over all 17 frames.
+    total = 0.0
+    for roll in rolls:
+        inputs = np.concatenate([np.zeros((1, 88), "float32"), roll[:-1]])[None]
+        logits = np.asarray(model.predict(inputs, verbose=0))[0]
+        total += float(np.sum(np.logaddexp(0, logits) - roll * logits))
+    np.testing.assert_allclose(figures, [total / 17] * 2, rtol=1e-5)
+
+
+@pytest.mark.tf_only
+@pytest.mark.parametrize("output", ["independent", "autoregressive"])
+def test_the_benchmark_model_is_causal(output):
+    import keras
+
+    from apps.music import polyphonic
+
+    keras.utils.set_random_seed(0)
+    model = polyphonic.build_model("lstm", 8, layers=2, output=output, output_units=12)
+    rng = np.random.default_rng(3)
+    history = (rng.random((1, 6, 88)) < 0.2).astype("float32")
+    scored = np.concatenate([history[:, 1:], (rng.random((1, 1, 88)) < 0.2).astype("float32")], axis=1)
+
+    def logits(history, scored):
+        return np.asarray(model(polyphonic.model_inputs(model, history, scored), training=False))
+
+    base = logits(history, scored)
+    later = history.copy()
+    later[:, 4:] = 1 - later[:, 4:]  # change the inputs from step 4 on
+    np.testing.assert_allclose(logits(later, scored)[:, :4], base[:, :4], atol=1e-6)
+    assert not np.allclose(logits(later, scored)[:, 4:], base[:, 4:])
+    if output == "autoregressive":
+        flipped = scored.copy()
+        flipped[:, :, 5] = 1 - flipped[:, :, 5]  # key 5 of the scored step reaches only keys above it
+        changed = logits(history, flipped)
+        np.testing.assert_allclose(changed[..., :6], base[..., :6], atol=1e-6)
+        assert not np.allclose(changed[..., 6:], base[..., 6:])

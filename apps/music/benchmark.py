@@ -51,16 +51,21 @@ def run_benchmark(base, given):
     run.start(options, benchmark_config.OPTIONS.resumable,
               benchmark_config.OPTIONS.legacy_defaults)
     with strategy.scope():
-        model = polyphonic.build_model(
-            options.cell, options.units, layers=options.layers, dropout=options.dropout,
-            learning_rate=options.learning_rate, clipnorm=options.clipnorm, seed=options.seed,
-            output=options.output_layer, output_units=options.output_units, optimizer=options.optimizer)
+        model = build_model(options)
     click.echo(f"{options.dataset}: {len(train_rolls)} training and {len(valid_rolls)} validation sequences; "
                f"{options.cell} {options.units} units, {model.count_params()} parameters")
     _fit(model, options, run, train_ds, valid_ds)
     if run.writer:
         _write_evaluation(run, options, valid_ds)
         click.echo(polyphonic.write_report(base))
+
+
+def build_model(options):
+    """The run's model, compiled, from its recorded options."""
+    return polyphonic.build_model(
+        options.cell, options.units, layers=options.layers, dropout=options.dropout,
+        learning_rate=options.learning_rate, clipnorm=options.clipnorm, seed=options.seed,
+        output=options.output_layer, output_units=options.output_units, optimizer=options.optimizer)
 
 
 def _fit(model, options, run, train_ds, valid_ds):
@@ -71,13 +76,15 @@ def _fit(model, options, run, train_ds, valid_ds):
 
     noise = [WeightNoise(options.weight_noise, options.seed)] if options.weight_noise else []
     fit(model, train_ds.map(batches), valid_ds.map(batches), run, epochs=options.epochs, monitor="val_nll",
-        mode="min", patience=options.patience, extra_callbacks=[polyphonic.ValidationNLL(valid_ds), *noise])
+        mode="min", patience=options.patience, extra_callbacks=noise)
 
 
 def _write_evaluation(run, options, valid_ds):
-    import keras
-
-    best = keras.models.load_model(run.model_path, compile=False)
+    # Built from the options and given the saved weights: a run saved before the models output logits
+    # (its last layer applied the sigmoid) holds the same weights, and is scored exactly too.
+    best = build_model(options)
+    best.optimizer.build(best.trainable_variables)  # the file holds optimizer state too: same slots, no warning
+    best.load_weights(run.model_path)
     result = {**{k: options[k] for k in RESULT_KEYS}, "parameters": best.count_params(),
               "valid_nll_per_step": polyphonic.nll_per_step(best, valid_ds)}
     atomic_write_text(run.evaluation_path, json.dumps(result, indent=2) + "\n")

@@ -2,7 +2,11 @@
 
 Reports the negative log-likelihood per time step: the sum over the 88 keys of
 the Bernoulli NLL, averaged over all time steps (Boulanger-Lewandowski et al.
-2012; Chung et al. 2014, Table 2).
+2012; Chung et al. 2014, Table 2), the first frame of each piece included
+(datasets.polyphonic). The models output logits and the NLL is computed from
+them exactly (log-sigmoid, no clipping); the training loss of a batch is
+its NLL per real step (padding neither counted nor averaged in), and the
+"nll" / "val_nll" of each epoch are the exact per-step figures over the epoch.
 """
 
 import keras
@@ -16,10 +20,49 @@ CHUNG_UNITS = {"rnn": 100, "gru": 46, "lstm": 36}
 OUTPUTS = ("independent", "autoregressive")
 
 
-def summed_bce(y_true, y_pred):
-    """Bernoulli NLL summed over the keys: [B, T]."""
-    y_pred = ops.clip(y_pred, 1e-7, 1 - 1e-7)
-    return -ops.sum(y_true * ops.log(y_pred) + (1 - y_true) * ops.log(1 - y_pred), axis=-1)
+def summed_nll(targets, logits):
+    """Bernoulli NLL from logits, summed over the keys: targets, logits [B, T, 88] -> [B, T].
+
+    Exact for any logit: softplus(z) - y z, so a confident wrong key costs
+    what the model says (no cap from clipping probabilities).
+    """
+    logits = ops.convert_to_tensor(logits)
+    targets = ops.cast(targets, logits.dtype)
+    return ops.sum(ops.softplus(logits) - targets * logits, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="seqapps")
+class NLLPerStepLoss(keras.losses.Loss):
+    """The summed Bernoulli NLL of a batch divided by its real steps (sample weights [B, T], 0 at padding)."""
+
+    def __init__(self, name="nll_per_step", reduction="mean_with_sample_weight", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def call(self, y_true, y_pred):
+        return summed_nll(y_true, y_pred)
+
+
+@keras.saving.register_keras_serializable(package="seqapps")
+class NLLPerStep(keras.metrics.Metric):
+    """Summed Bernoulli NLL over every real step seen / their number: exact over an epoch, padding excluded."""
+
+    def __init__(self, name="nll", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total", aggregation="sum")
+        self.steps = self.add_variable(shape=(), initializer="zeros", name="steps", aggregation="sum")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        nll = summed_nll(y_true, y_pred)
+        weights = ops.ones_like(nll) if sample_weight is None else ops.cast(sample_weight, nll.dtype)
+        self.total.assign_add(ops.cast(ops.sum(nll * weights), self.dtype))
+        self.steps.assign_add(ops.cast(ops.sum(weights), self.dtype))
+
+    def result(self):
+        return ops.divide_no_nan(self.total, self.steps)
+
+    def reset_state(self):
+        self.total.assign(0.0)
+        self.steps.assign(0.0)
 
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
@@ -27,14 +70,15 @@ OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop
 
 def build_model(cell, units, *, layers=1, dropout=0.0, learning_rate=1e-3, clipnorm=1.0, seed=0,
                 output="independent", output_units=0, optimizer="adam"):
-    """rolls [B, T, 88] -> P(key on at t+1) [B, T, 88].
+    """rolls [B, T, 88] -> logits of P(key on at t+1) [B, T, 88] (sigmoid them for probabilities).
 
     `output="independent"`: 88 sigmoids given the state, as in Chung et al.
     2014. `output="autoregressive"`: `AutoregressiveBernoulli` (a NADE/MADE
     output, `output_units` hidden units) models the keys of the next step
     jointly, the model's second input being that next step [B, T, 88] (only
-    keys below k reach key k's probability); the loss stays the summed binary
-    cross-entropy, now the exact joint NLL.
+    keys below k reach key k's logit); the loss stays the summed binary
+    cross-entropy, now the exact joint NLL. The loss is `NLLPerStepLoss`
+    (per real step), with the `NLLPerStep` metric ("nll", "val_nll").
     `dropout` is on the connections between layers and into the output layer,
     not on the recurrent ones (Zaremba et al. 2014). `optimizer`: "adam" or
     "rmsprop" (Chung et al.'s), both with the gradient clipped to `clipnorm`.
@@ -52,13 +96,14 @@ def build_model(cell, units, *, layers=1, dropout=0.0, learning_rate=1e-3, clipn
         x = keras.layers.Dropout(dropout, seed=seed + layers, name="output_dropout")(x)
     if output == "autoregressive":
         next_step = keras.Input((None, KEYS), name="next_step")
-        outputs = AutoregressiveBernoulli(output_units, dropout=dropout, seed=seed + layers + 1,
+        outputs = AutoregressiveBernoulli(output_units, dropout=dropout, seed=seed + layers + 1, returns="logits",
                                           name="next_step_joint")([x, next_step])
         inputs = [inputs, next_step]
     else:
-        outputs = keras.layers.Dense(KEYS, activation="sigmoid", name="next_step")(x)
+        outputs = keras.layers.Dense(KEYS, name="next_step")(x)  # logits
     model = keras.Model(inputs, outputs, name=f"polyphonic_{cell}")
-    model.compile(OPTIMIZERS[optimizer](learning_rate, clipnorm=clipnorm), loss=summed_bce)
+    model.compile(OPTIMIZERS[optimizer](learning_rate, clipnorm=clipnorm), loss=NLLPerStepLoss(),
+                  metrics=[NLLPerStep()])
     return model
 
 
@@ -72,7 +117,7 @@ def nll_step(model):
     from apps.common.evaluation import compiled
 
     def step(inputs, targets, weights):
-        nll = summed_bce(targets, model(model_inputs(model, inputs, targets), training=False))
+        nll = summed_nll(targets, model(model_inputs(model, inputs, targets), training=False))
         return ops.sum(nll * weights), ops.sum(weights)
 
     return compiled(step)
@@ -84,20 +129,6 @@ def nll_per_step(model, dataset, step=None):
 
     sums = map_batches(step or nll_step(model), dataset, description="validation NLL")
     return float(sum(float(total) for total, _ in sums) / sum(float(steps) for _, steps in sums))
-
-
-class ValidationNLL(keras.callbacks.Callback):
-    """Adds val_nll (exact, padding excluded) to each epoch's logs; compiled once, reused every epoch."""
-
-    def __init__(self, dataset):
-        super().__init__()
-        self.dataset = dataset
-        self._step = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            self._step = self._step or nll_step(self.model)
-            logs["val_nll"] = nll_per_step(self.model, self.dataset, self._step)
 
 
 CHUNG_TEST = {("jsb_chorales", "rnn"): 9.10, ("jsb_chorales", "gru"): 8.54, ("jsb_chorales", "lstm"): 8.67,
@@ -112,7 +143,9 @@ def _plot_learning_curve(path, title, history):
 
     fig, ax = plt.subplots(figsize=(5, 3))
     epochs = [int(r["epoch"]) + 1 for r in history]
-    ax.plot(epochs, [float(r["loss"]) for r in history], label="train (loss)")
+    # Runs before the exact per-step metric logged only the loss, averaged over padded positions too.
+    train, label = ("nll", "train (NLL per step)") if "nll" in history[0] else ("loss", "train (loss, padding in)")
+    ax.plot(epochs, [float(r[train]) for r in history], label=label)
     ax.plot(epochs, [float(r["val_nll"]) for r in history], label="validation NLL")
     ax.set_xlabel("epoch")
     ax.set_ylabel("NLL per time step")
