@@ -55,11 +55,28 @@ def trained(music_trained):
 
 
 @pytest.mark.tf_only
+def test_validation_events_unseen_in_training_are_scored_as_unknown():
+    from apps.music.data import UNKNOWN, make_encoders, unseen_events, vocabulary_of, windows
+
+    train = [("a", ["n60_1.0", "n62_1.0", "n60_1.0"])]
+    valid = [("b", ["n60_1.0", "n99_0.5", "n62_1.0"])]
+    vocabulary = vocabulary_of(train)
+    assert vocabulary[-1] == UNKNOWN
+    index = make_encoders(None, {"events": vocabulary})
+    x, y = windows(valid, index, 8)
+    assert y[0].tolist()[:3] == [index["n60_1.0"], index[UNKNOWN], index["n62_1.0"]]  # nothing dropped
+    assert unseen_events(valid, index) == 1
+    # A run made before [UNK] existed: its vocabulary lacks it, and the unseen event is left out (and counted).
+    old = make_encoders(None, {"events": vocabulary[:-1]})
+    assert windows(valid, old, 8)[1][0].tolist()[:3] == [old["n60_1.0"], old["n62_1.0"], 0]
+
+
 def test_evaluate_and_seeded_generation(trained, tmp_path):
     result = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(trained)])
     assert result.exit_code == 0, result.output
     scores = json.loads((trained / "evaluation.json").read_text())
     assert scores["nll_per_event"] > 0 and 0 <= scores["accuracy"] <= 1
+    assert scores["unseen_scored"] and "unseen in training" in result.output
     assert scores["perplexity"] == pytest.approx(np.exp(scores["nll_per_event"]))
 
     def generate(prefix, seed, primer=None):

@@ -9,7 +9,7 @@ from datasets.music import corpus_files, folder_files, load_tunes, transpose
 from datasets.progress import progress
 from datasets.splits import carve
 
-PAD, START = "", "[START]"
+PAD, START, UNKNOWN = "", "[START]", "[UNK]"
 
 
 def read_tunes(options, echo=click.echo):
@@ -49,18 +49,34 @@ def augment(tunes, transpositions):
 
 
 def vocabulary_of(tunes):
+    """Padding, start, the events by frequency, then [UNK]: an event of validation or a primer unseen in training.
+
+    [UNK] is never a training target, so the model learns to give it little
+    probability, and an unseen event costs what the model gives [UNK].
+    """
     counts = {}
     for _, tokens in tunes:
         for t in tokens:
             counts[t] = counts.get(t, 0) + 1
-    return [PAD, START] + sorted(counts, key=lambda t: (-counts[t], t))
+    return [PAD, START] + sorted(counts, key=lambda t: (-counts[t], t)) + [UNKNOWN]
+
+
+def event_ids(tokens, index):
+    """Ids of `tokens`, an unseen event as [UNK]; a run made before [UNK] existed leaves unseen events out."""
+    unknown = index.get(UNKNOWN)
+    return [index.get(t, unknown) for t in tokens if t in index or unknown is not None]
+
+
+def unseen_events(tunes, index):
+    """How many events of `tunes` the vocabulary lacks."""
+    return sum(t not in index for _, tokens in tunes for t in tokens)
 
 
 def windows(tunes, index, window):
     """(inputs, targets) int32 [N, window]: [START] + events, cut every `window` events, 0 padded."""
     inputs, targets = [], []
     for _, tokens in tunes:
-        ids = [index[START]] + [index[t] for t in tokens if t in index]
+        ids = [index[START]] + event_ids(tokens, index)
         for start in range(0, len(ids) - 1, window):
             chunk = ids[start:start + window + 1]
             x, y = chunk[:-1], chunk[1:]

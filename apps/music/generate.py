@@ -67,11 +67,11 @@ def write_outputs(prefix, tokens, title):
 
 def generate_tune(trained, length, seed=0, temperature=1.0, top_k=None, primer=None):
     """The primer's events (those the model knows) followed by `length` sampled events."""
-    from .data import START
+    from .data import START, UNKNOWN
     from .model import sample
 
     vocabulary, index = trained.vocabularies["events"], trained.encoders
     primer_events = [t for t in primer_tokens(primer, trained.options) if t in index]
     ids = sample(trained.model, [index[START]] + [index[t] for t in primer_events], length, seed, temperature,
-                 top_k, forbidden=(0, index[START]))
+                 top_k, forbidden=(0, index[START], index.get(UNKNOWN, 0)))
     return primer_events + [vocabulary[i] for i in ids]

@@ -30,7 +30,7 @@ def make_next_event_fn(model):
     return next_event
 
 
-def make_generate_fn(model, start_id):
+def make_generate_fn(model, start_id, unknown_id=-1):
     """generate: (primer, length, temperature, seed) -> {"events": [length]}, the sampling loop in the graph."""
     stepper = Stepper(model)
     vocabulary_size = model.output_shape[-1]
@@ -66,7 +66,8 @@ def make_generate_fn(model, start_id):
 
         _, logits, states = tf.while_loop(lambda i, *_: i < tf.shape(for_primer)[0], feed, (0, logits, states))
         out = tf.TensorArray(tf.int32, size=length)
-        never = tf.one_hot([0, start_id], tf.shape(logits)[-1], on_value=-1e9, off_value=0.0)
+        # Never padding, start or [UNK] (-1, a run without [UNK]: a row of zeros).
+        never = tf.one_hot([0, start_id, unknown_id], tf.shape(logits)[-1], on_value=-1e9, off_value=0.0)
 
         def draw(t, logits, states, out):
             scaled = logits / tf.maximum(temperature, 1e-6) + tf.reduce_sum(never, axis=0)
@@ -80,17 +81,17 @@ def make_generate_fn(model, start_id):
     return generate
 
 
-def write_saved_model(path, model, start_id):
-    """A SavedModel with serving_default (next-event probabilities) and generate."""
+def write_saved_model(path, model, start_id, unknown_id=-1):
+    """A SavedModel with serving_default (next-event probabilities) and generate (never padding, start, [UNK])."""
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint("serving_default", make_next_event_fn(model))
-    archive.add_endpoint("generate", make_generate_fn(model, start_id))
+    archive.add_endpoint("generate", make_generate_fn(model, start_id, unknown_id))
     archive.write_out(path, verbose=False)
 
 
 def write_run(path, trained):
     """write_saved_model of a TrainedRun."""
-    from .data import START
+    from .data import START, UNKNOWN
 
-    write_saved_model(path, trained.model, trained.encoders[START])
+    write_saved_model(path, trained.model, trained.encoders[START], trained.encoders.get(UNKNOWN, -1))
