@@ -16,7 +16,7 @@ try:
     from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell  # noqa: F401
     # The loop keras.layers.RNN itself runs: layers.RNN runs the same loop over its
     # hoisted input projection.
-    from keras.src.backend import rnn as backend_rnn
+    from keras.src.backend import rnn as backend_rnn  # noqa: F401  (tests use it raw)
 except ImportError as err:  # pragma: no cover - only if Keras moves them
     raise ImportError(f"seqapps needs a Keras internal that this Keras ({keras.__version__}) lacks ({err}); "
                       "install a Keras version within setup.cfg's range") from None

@@ -231,3 +231,47 @@ def test_a_run_without_valid_split_recorded_keeps_the_random_carve(tmp_path):
     result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), "--train-file", str(path), "--epochs", "2",
                                       "--units", "8", "--embedding-dim", "8"])
     assert result.exit_code != 0 and "valid_split: 'random' -> 'by-source'" in result.output
+
+
+def test_bleu_and_chrf_see_cased_detokenised_translations_and_untouched_references(tmp_path, monkeypatch):
+    import types
+
+    import sacrebleu
+
+    from apps.common.options import RunOptions
+    from apps.translation import config, evaluate
+
+    references = ["Tom isn't here!", "Where's Mary's book?", "It's 5 o'clock, Mr. Smith.", "I like New York."]
+    path = tmp_path / "test.tsv"
+    path.write_text("".join(f"fuente {i}\t{r}\n" for i, r in enumerate(references)))
+    trained = types.SimpleNamespace(options=RunOptions({**config.DEFAULTS, "level": "word", "dataset": "x"}))
+    seen = []
+    for name in ("corpus_bleu", "corpus_chrf"):
+        real = getattr(sacrebleu, name)
+        monkeypatch.setattr(sacrebleu, name, lambda hyp, refs, real=real: seen.append((hyp, refs)) or real(hyp, refs))
+
+    def score(translations):
+        monkeypatch.setattr(evaluate, "translate_texts", lambda texts, *args, **kwargs: list(translations))
+        return evaluate.evaluate_run(trained, test_file=str(path))
+
+    exact = score(references)
+    assert seen[0] == (references, [references]) and seen[1] == (references, [references])  # as in the file
+    assert exact["bleu"] == pytest.approx(100) and exact["chrf"] == pytest.approx(100) and exact["exact_match"] == 1
+    lowered = score([r.lower() for r in references])
+    assert lowered["bleu"] < 60 and lowered["chrf"] < exact["chrf"]  # case counts
+    tokenised = score(["Tom is n't here !", "Where 's Mary 's book ?", "It 's 5 o'clock , Mr. Smith .",
+                       "I like New York ."])
+    assert tokenised["bleu"] < exact["bleu"]  # the hypotheses are scored as given: detokenising is the model's job
+
+
+def test_word_level_output_is_detokenised_and_keeps_its_case():
+    """What the model writes reaches BLEU as text: punctuation glued back, capitals kept (target_case keep)."""
+    import tensorflow as tf
+
+    from datasets.seq2seq import build_vocabulary, encode, ids_to_text, make_lookup
+
+    references = ["Tom isn't here!", "Where's Mary's book?", "It's 5 o'clock, Mr. Smith.", "¿Qué es eso?"]
+    vocabulary = build_vocabulary(references, "word", 100, lowercase=False)
+    ids = encode(tf.constant(references), make_lookup(vocabulary), "word", 20, lowercase=False).to_tensor()
+    texts = [t.decode("utf-8") for t in ids_to_text(ids, make_lookup(vocabulary).get_vocabulary(), "word").numpy()]
+    assert texts == references
