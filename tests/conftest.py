@@ -115,15 +115,14 @@ JAX_HALVED = ("test_rnn_layer_matches_keras_cell", "test_fast_rnn_equals_keras_r
 # so they do not crowd the shared-fixture worker's start.
 SHARED_FIXTURES = {"sentiment_trained", "ner_trained", "translation_trained", "music_trained", "textgen_trained",
                    "exported"}
-FIXTURE_BY_NAME = {"test_same_seed_same_data_same_metrics"}  # takes its fixture with request.getfixturevalue
 LONG_ALONE = {"test_layer_tests_pass_on_jax", "test_killed_training_resumes_from_last_completed_epoch",
-              "test_mirrored_on_two_cpu_replicas_trains_every_app_and_matches_one_replica",
+              "test_mirrored_on_two_cpu_replicas_matches_one_replica_for_every_app_and_continues",
               "test_two_workers_train_together_only_the_chief_writes_and_a_restart_resumes"}
 
 
 def _xdist_groups(items):
     for item in items:
-        if SHARED_FIXTURES & set(getattr(item, "fixturenames", ())) or item.originalname in FIXTURE_BY_NAME:
+        if SHARED_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("shared-fixtures"))
         elif item.originalname in LONG_ALONE:
             item.add_marker(pytest.mark.xdist_group("long"))

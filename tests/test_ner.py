@@ -95,8 +95,13 @@ def test_softmax_output_trains_and_unknown_types_are_refused(tmp_path):
                                       "--valid-file", str(valid), "--epochs", "1", *SMALL])
     assert result.exit_code != 0 and "valid.txt:1: entity type of 'B-ALIEN'" in result.output
     assert not (tmp_path / "r").exists()
+    # The softmax output (no CRF) learns the made-up task too.
+    train = write_conll(tmp_path / "train.txt", ner_sentences(200, seed=2))
+    valid = write_conll(tmp_path / "v.txt", ner_sentences(40, seed=3))
     result = CliRunner().invoke(cli, ["train", "--run-dir", str(tmp_path / "s"), "--train-file", train,
-                                      "--output", "softmax", "--no-char-features", "--cell", "gru",
-                                      "--epochs", "1", *SMALL], catch_exceptions=False)
+                                      "--valid-file", valid, "--output", "softmax", "--no-char-features",
+                                      "--cell", "gru", "--epochs", "6", *SMALL], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "s" / "model.keras").exists()
+    result = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(tmp_path / "s"), "--test-file", valid])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "s" / "evaluation.json").read_text())["f1"] > 0.8

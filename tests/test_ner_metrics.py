@@ -45,6 +45,7 @@ def test_all_cases_together_and_per_type():
     from seqeval.metrics import classification_report
 
     report = classification_report(gold, predicted, output_dict=True)
+    types = {k for k in report if k not in ("micro avg", "macro avg", "weighted avg")}
+    assert set(ours["per_type"]) == types and len(types) >= 3  # every type, on both sides
     for kind, scores in ours["per_type"].items():
-        if kind in report:
-            assert scores["f1"] == pytest.approx(report[kind]["f1-score"])
+        assert scores["f1"] == pytest.approx(report[kind]["f1-score"]), kind
