@@ -81,10 +81,11 @@ def main():
         f"Training: {len(metrics) - 1} epochs, {training:.0f} s of the train step (the rest: start-up, parsing, "
         "windows, saving).",
         "",
-        "| validation tunes | events | NLL per event | perplexity | next-event accuracy |",
-        "| --- | --- | --- | --- | --- |",
-        f"| {result['tunes']} | {result['events']} | {result['nll_per_event']:.3f} | {result['perplexity']:.1f} | "
-        f"{100 * result['accuracy']:.1f}% |",
+        "| validation tunes | events scored | of them unseen in training ([UNK]) | NLL per event | perplexity | "
+        "next-event accuracy |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| {result['tunes']} | {result['events']} | {result.get('unseen_events', '?')} | "
+        f"{result['nll_per_event']:.3f} | {result['perplexity']:.1f} | {100 * result['accuracy']:.1f}% |",
         "",
         "Sample: `folk_seed1.abc`, `folk_seed1.mid`, `folk_seed1.png` (seed 1, temperature 1.0, 200 events).",
     ])
