@@ -16,7 +16,7 @@ from .errors import DataError
 DURATIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 COLLECTIONS = ("oneills1850", "ryansMammoth", "essenFolksong", "bach")
 SUFFIXES = (".abc", ".mid", ".midi", ".xml", ".musicxml", ".mxl")
-PARSER_VERSION = 1  # part of the cache key: bump when events change meaning
+PARSER_VERSION = 2  # part of the cache key: bump when events change meaning (2: tied notes are one event)
 
 
 def quantise(quarter_length):
@@ -33,13 +33,20 @@ def parse_token(text):
 
 
 def score_events(score):
-    """Tokens of one music21 score's top line; grace notes (no duration) are skipped."""
+    """Tokens of one music21 score's top line; grace notes (no duration) are skipped, tied notes are one event."""
     from music21 import chord, note
 
-    events = []
+    events, tied_length = [], None
     for element in score.flatten().notesAndRests:
         if float(element.quarterLength) <= 0:
             continue
+        tie = element.tie.type if getattr(element, "tie", None) is not None else None
+        if tie in ("continue", "stop") and tied_length is not None and events:
+            tied_length += float(element.quarterLength)
+            events[-1] = token(parse_token(events[-1])[0], quantise(tied_length))
+            tied_length = tied_length if tie == "continue" else None
+            continue
+        tied_length = float(element.quarterLength) if tie == "start" else None
         duration = quantise(element.quarterLength)
         if isinstance(element, note.Rest):
             if events and events[-1].startswith("r_"):
@@ -173,23 +180,45 @@ def transpose(tokens, semitones, low=36, high=96):
     return out
 
 
+NOTE_NAMES = ["C", "^C", "D", "^D", "E", "F", "^F", "G", "^G", "A", "^A", "B"]
+UNITS_PER_BAR = 16  # M:4/4 with L:1/16
+
+
+def _abc_pitch(pitch, in_force):
+    """ABC of a MIDI pitch in a bar of K:C, given the accidentals `in_force` there ({letter+octave: mark})."""
+    octave, step = divmod(pitch, 12)
+    name = NOTE_NAMES[step]
+    mark, letter = (name[0], name[1]) if name.startswith("^") else ("=", name)
+    if octave >= 6:  # c (72) and above: lower case, then '
+        letter = letter.lower() + "'" * (octave - 6)
+    else:  # C (60) is octave 5; below it, commas
+        letter = letter + "," * (5 - octave)
+    # In ABC an accidental lasts to the end of its bar, so a natural after a sharp needs "="; music21 reads each
+    # note by itself, so every sharp is written too. Both readings then give the same pitches.
+    written = "^" if mark == "^" else ("=" if in_force.get(letter) == "^" else "")
+    in_force[letter] = mark
+    return written + letter
+
+
 def to_abc(tokens, title="Generated"):
-    """ABC notation of tokens (L:1/16, no key signature: accidentals written out)."""
-    names = ["C", "^C", "D", "^D", "E", "F", "^F", "G", "^G", "A", "^A", "B"]
-    body = []
+    """ABC notation of tokens in bars of 4/4 (L:1/16, K:C); a note longer than its bar's rest is tied across."""
+    bars, bar, in_force, filled = [], [], {}, 0
     for text in tokens:
         pitch, duration = parse_token(text)
-        length = int(round(duration * 4))
-        suffix = "" if length == 1 else str(length)
-        if pitch == "r":
-            body.append(f"z{suffix}")
-            continue
-        octave, step = divmod(pitch, 12)
-        name = names[step]
-        if octave >= 6:  # c (72) and above: lower case, then '
-            name = name[:-1] + name[-1].lower() + "'" * (octave - 6)
-        else:  # C (60) is octave 5; below it, commas
-            name = name + "," * (5 - octave)
-        body.append(name + suffix)
-    lines = [" ".join(body[i:i + 16]) for i in range(0, len(body), 16)]
-    return "X:1\nT:{}\nM:4/4\nL:1/16\nK:C\n{}\n".format(title, "\n".join(lines) or "z16")
+        remaining = int(round(duration * 4))
+        while remaining:
+            length = min(remaining, UNITS_PER_BAR - filled)
+            remaining -= length
+            suffix = "" if length == 1 else str(length)
+            if pitch == "r":
+                bar.append(f"z{suffix}")
+            else:
+                bar.append(_abc_pitch(pitch, in_force) + suffix + ("-" if remaining else ""))
+            filled += length
+            if filled == UNITS_PER_BAR:
+                bars.append(" ".join(bar))
+                bar, in_force, filled = [], {}, 0
+    if bar:
+        bars.append(" ".join(bar))
+    lines = [" | ".join(bars[i:i + 4]) + " |" for i in range(0, len(bars), 4)]
+    return "X:1\nT:{}\nM:4/4\nL:1/16\nK:C\n{}\n".format(title, "\n".join(lines) or "z16 |")

@@ -17,8 +17,17 @@ from tests.fixtures import abc_tune
 def test_abc_writer_round_trips_through_music21():
     from music21 import converter
 
-    tokens = ["60_1.0", "r_0.5", "73_0.25", "48_2.0", "84_0.75", "59_4.0", "r_1.5", "96_0.5", "36_3.0"]
-    assert music.score_events(converter.parseData(music.to_abc(tokens), format="abc")) == tokens
+    tokens = ["60_1.0", "r_0.5", "73_0.25", "48_2.0", "84_0.75", "59_4.0", "r_1.5", "96_0.5", "36_3.0",
+              "66_0.5", "65_0.5", "66_1.0", "66_0.5", "65_4.0"]
+    abc = music.to_abc(tokens)
+    assert music.score_events(converter.parseData(abc, format="abc")) == tokens  # ties read back as one event
+    body = abc.split("K:C\n")[1]
+    bars = [bar.split() for line in body.splitlines() for bar in line.split("|") if bar.strip()]
+    units = [sum(int("".join(c for c in note.rstrip("-").lstrip("^=_") if c.isdigit()) or 1) for note in bar)
+             for bar in bars]
+    assert units[:-1] == [16] * (len(units) - 1) and 0 < units[-1] <= 16  # whole 4/4 bars, the last may be short
+    # An accidental lasts to the end of its bar in ABC, though music21 reads each note alone: both get it right.
+    assert "^F2 =F2 ^F4 ^F2 |\nF16 |" in abc
 
 
 def test_cache_skips_failures_and_is_keyed_by_content(tune_folder, tmp_path, monkeypatch):
@@ -84,7 +93,7 @@ def test_evaluate_and_seeded_generation(trained, tmp_path):
                 "--output", str(tmp_path / prefix)] + (["--primer", primer] if primer else [])
         out = CliRunner().invoke(cli, args)
         assert out.exit_code == 0, out.output
-        return {s: (tmp_path / f"{prefix}.{s}").read_bytes() for s in ("mid", "abc", "png")}
+        return {s: (tmp_path / f"{prefix}.{s}").read_bytes() for s in ("mid", "abc", "png", "svg")}
 
     first, second, other = generate("a", 5), generate("b", 5), generate("c", 6)
     assert first == second  # byte-identical for one seed
@@ -101,6 +110,41 @@ def test_evaluate_and_seeded_generation(trained, tmp_path):
     bad = CliRunner().invoke(cli, ["generate", "--run-dir", str(trained), "--primer", "no such thing",
                                    "--output", str(tmp_path / "x")])
     assert bad.exit_code != 0 and "--primer" in bad.output
+
+
+def test_generated_tune_is_engraved_and_played(tmp_path):
+    import shutil
+    import wave
+
+    from apps.music.generate import write_outputs
+    from apps.music.render import soundfont
+
+    tokens = ["62_0.5", "66_0.5", "69_0.5", "74_1.0", "r_0.5", "73_0.25", "71_0.25", "69_0.5"] * 4  # 4 bars
+    written, missing = write_outputs(str(tmp_path / "t"), tokens, "Test")
+    svg = (tmp_path / "t.svg").read_text()
+    assert svg.lstrip().startswith(("<svg", "<?xml")) and "Test" in svg and svg.count('class="measure"') == 4
+    if not (shutil.which("fluidsynth") and soundfont()):
+        assert missing == [next(m for m in missing if m.startswith("no audio: "))]
+        pytest.skip(f"audio not checked here: {missing[0]} (apt-packages.txt)")
+    assert missing == [] and str(tmp_path / "t.wav") in written
+    with wave.open(str(tmp_path / "t.wav")) as audio:
+        seconds = audio.getnframes() / audio.getframerate()
+        assert audio.getframerate() == 44100 and audio.getsampwidth() == 2
+    assert 8 <= seconds <= 8 + 4  # 16 quarter notes at 120 per minute, and the last note's release
+
+
+def test_missing_engraver_and_synthesiser_are_one_line_each_and_the_rest_is_written(tmp_path, monkeypatch, trained):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "verovio", None)  # import fails
+    monkeypatch.setenv("PATH", str(tmp_path))  # no fluidsynth
+    result = CliRunner().invoke(cli, ["generate", "--run-dir", str(trained), "--length", "16",
+                                          "--output", str(tmp_path / "g")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "no engraving: verovio is not installed (pip install verovio)",
+        "no audio: FluidSynth is not installed (sudo apt-get install $(cat apt-packages.txt))"]
+    assert result.stdout.split() == [str(tmp_path / f"g.{s}") for s in ("abc", "mid", "png")]
 
 
 def test_piano_roll_errors_name_sequence_and_step(tmp_path):

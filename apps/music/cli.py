@@ -24,9 +24,11 @@ def generate(run_dir, output, **given):
     """Sample a tune event by event; the same seed gives byte-identical files."""
     values = config.GENERATE_OPTIONS.values(given)
     events = tunes.generate_tune(harness.load_run(APP, run_dir), **values)
-    tunes.write_outputs(output, events, f"seqapps seed {values['seed']}")
-    for suffix in ("mid", "abc", "png"):
-        click.echo(f"{output}.{suffix}")
+    written, missing = tunes.write_outputs(output, events, f"seqapps seed {values['seed']}")
+    for path in written:
+        click.echo(path)
+    for reason in missing:
+        click.echo(reason, err=True)
 
 
 cli = harness.app_group(

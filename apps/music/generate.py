@@ -1,4 +1,4 @@
-"""Tunes out of a trained model: primers in, MIDI, ABC and a piano roll out. Pure functions, no click."""
+"""Tunes out of a trained model: primers in; ABC, MIDI, engraved score, audio and a piano roll out. No click."""
 
 import os
 
@@ -32,14 +32,17 @@ def primer_tokens(primer, options):
 
 
 def write_outputs(prefix, tokens, title):
-    """PREFIX.mid, PREFIX.abc and PREFIX.png; the same tokens give the same bytes."""
-    import matplotlib
+    """PREFIX.abc, .mid, .svg (the engraved score), .wav (audio) and .png (piano roll).
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Returns ([paths written], [one-line reasons for what was not]): the score
+    and the audio need verovio and FluidSynth with a soundfont (apps.music.render).
+    The same tokens give the same bytes.
+    """
     from music21 import converter
 
-    from datasets.music import parse_token, to_abc
+    from datasets.music import to_abc
+
+    from .render import engrave, synthesise
 
     abc = to_abc(tokens, title)
     parent = os.path.dirname(os.path.abspath(prefix))
@@ -47,6 +50,22 @@ def write_outputs(prefix, tokens, title):
     atomic_write_text(f"{prefix}.abc", abc)
     score = converter.parseData(abc, format="abc")
     score.write("midi", fp=f"{prefix}.mid")
+    written, missing = [f"{prefix}.abc", f"{prefix}.mid"], []
+    for path, reason in ((f"{prefix}.svg", engrave(abc, f"{prefix}.svg")),
+                         (f"{prefix}.wav", synthesise(f"{prefix}.mid", f"{prefix}.wav"))):
+        (missing if reason else written).append(reason or path)
+    _write_piano_roll(f"{prefix}.png", tokens, title)
+    return written + [f"{prefix}.png"], missing
+
+
+def _write_piano_roll(path, tokens, title):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from datasets.music import parse_token
+
     fig, ax = plt.subplots(figsize=(12, 3))
     time = 0.0
     for text in tokens:
@@ -61,7 +80,7 @@ def write_outputs(prefix, tokens, title):
     ax.set_ylabel("MIDI pitch")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(f"{prefix}.png", dpi=100, metadata={"Software": None})
+    fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
 
 
