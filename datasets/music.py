@@ -59,18 +59,27 @@ def score_events(score):
     return events
 
 
-def parse_file(path):
-    """[(title, tokens)] of every tune in a file (an ABC file can hold many)."""
+REPRESENTATIONS = ("abc", "events")
+
+
+def parse_file(path, representation="events"):
+    """[(title, tokens)] of every tune in a file (an ABC file can hold many).
+
+    representation "events": `score_events` (notes only); "abc": meter, mode,
+    notes and bar lines, moved to tonic C (`datasets.tunes.tune_tokens`).
+    """
     from music21 import converter, stream
+
+    from .tunes import tune_tokens
 
     parsed = converter.parse(str(path))
     scores = parsed.scores if isinstance(parsed, stream.Opus) else [parsed]
     tunes = []
     for i, score in enumerate(scores):
         title = (score.metadata.title if score.metadata and score.metadata.title else f"{pathlib.Path(path).name}#{i}")
-        events = score_events(score)
-        if len(events) >= 8:
-            tunes.append((title, events))
+        tokens = tune_tokens(score) if representation == "abc" else score_events(score)
+        if tokens and sum("_" in t for t in tokens) >= 8:
+            tunes.append((title, tokens))
     return tunes
 
 
@@ -98,23 +107,26 @@ def default_cache_dir():
     return os.environ.get("SEQAPPS_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "seqapps", "music"))
 
 
-def _content_key(path):
-    return hashlib.sha256(pathlib.Path(path).read_bytes() + f"v{PARSER_VERSION}".encode()).hexdigest()
+def _content_key(path, representation):
+    suffix = f"v{PARSER_VERSION}" + ("" if representation == "events" else f"-{representation}")
+    return hashlib.sha256(pathlib.Path(path).read_bytes() + suffix.encode()).hexdigest()
 
 
-def _parse_uncached(path):
+def _parse_uncached(path_and_representation):
     """(tunes, failure reason or None) of one file; run in a worker process."""
+    path, representation = path_and_representation
     try:
-        return parse_file(path), None
+        return parse_file(path, representation), None
     except Exception as err:  # music21 raises many kinds on bad files
         return [], f"{type(err).__name__}: {str(err)[:120]}"
 
 
-def _parsed_in_order(paths, workers):
+def _parsed_in_order(paths, workers, representation):
     """(path, (tunes, failure)) for each path, in order, parsed by `workers` processes when more than one."""
+    jobs = [(path, representation) for path in paths]
     if workers <= 1 or len(paths) <= 1:
-        for path in paths:
-            yield path, _parse_uncached(path)
+        for job in jobs:
+            yield job[0], _parse_uncached(job)
         return
     import concurrent.futures
     import multiprocessing
@@ -124,13 +136,15 @@ def _parsed_in_order(paths, workers):
     context = multiprocessing.get_context("fork")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
         try:
-            yield from zip(paths, pool.map(_parse_uncached, paths))
+            yield from zip(paths, pool.map(_parse_uncached, jobs))
         finally:
             pool.shutdown(cancel_futures=True)
 
 
-def load_tunes(files, cache_dir=None, limit=None, progress=None, workers=None):
+def load_tunes(files, cache_dir=None, limit=None, progress=None, workers=None, representation="events"):
     """(tunes [(title, tokens)], failures [(file, reason)]) from files, parsed once and cached.
+
+    `representation`: see `parse_file`; each is cached separately.
 
     A file that fails to parse is skipped and reported, never fatal. `limit`
     stops after that many tunes. Files not yet cached are parsed by `workers`
@@ -140,9 +154,9 @@ def load_tunes(files, cache_dir=None, limit=None, progress=None, workers=None):
     cache = pathlib.Path(cache_dir or default_cache_dir())
     cache.mkdir(parents=True, exist_ok=True)
     workers = workers or (1 if limit is not None else os.cpu_count() or 1)
-    keys = {path: cache / f"{_content_key(path)}.json" for path in files}
+    keys = {path: cache / f"{_content_key(path, representation)}.json" for path in files}
     uncached = [path for path in files if not keys[path].exists()]
-    parsed = _parsed_in_order(uncached, workers)
+    parsed = _parsed_in_order(uncached, workers, representation)
     uncached = set(uncached)
     tunes, failures = [], []
     for path in files:

@@ -19,12 +19,14 @@ APP = harness.App(
 @click.command()
 @common.run_dir_option
 @config.GENERATE_OPTIONS.click
-@click.option("--output", required=True, help="Prefix of PREFIX.mid, PREFIX.abc and PREFIX.png.")
+@click.option("--output", required=True,
+              help="Prefix of PREFIX.abc, .mid, .svg (score), .wav (audio) and .png (piano roll).")
 def generate(run_dir, output, **given):
-    """Sample a tune event by event; the same seed gives byte-identical files."""
+    """Sample a tune token by token; the same seed gives byte-identical files."""
     values = config.GENERATE_OPTIONS.values(given)
-    events = tunes.generate_tune(harness.load_run(APP, run_dir), **values)
-    written, missing = tunes.write_outputs(output, events, f"seqapps seed {values['seed']}")
+    abc, notes = tunes.generate_tune(harness.load_run(APP, run_dir), title=f"seqapps seed {values['seed']}",
+                                     **values)
+    written, missing = tunes.write_outputs(output, abc, notes, f"seqapps seed {values['seed']}")
     for path in written:
         click.echo(path)
     for reason in missing:

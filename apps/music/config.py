@@ -6,7 +6,7 @@ The polyphonic piano-roll benchmark has its own: apps/music/benchmark_config.py.
 import click
 
 from apps.common.options import Option, Options, recurrent_options, training_options
-from datasets.music import COLLECTIONS
+from datasets.music import COLLECTIONS, REPRESENTATIONS
 
 APP = "music"
 
@@ -18,14 +18,21 @@ OPTIONS = Options(
     Option("limit", None, click.IntRange(min=2), "Use only the first N tunes."),
     Option("valid_fraction", 0.1, click.FloatRange(0, 1, min_open=True, max_open=True),
            "Share of the tunes held out for validation (whole tunes), with the seed."),
-    Option("transpositions", 3, click.IntRange(min=0, max=12), "Training tunes also moved by -K..K semitones."),
-    Option("window", 64, click.IntRange(min=2), "Events per training sequence."),
+    Option("representation", "abc", click.Choice(REPRESENTATIONS),
+           "abc: meter, mode, notes and bar lines of each tune moved to tonic C, ended by [END] (folk-rnn's "
+           "tokens); events: notes only, in their keys (runs before 2026-11).", legacy="events"),
+    Option("transpositions", 3, click.IntRange(min=0, max=12),
+           "events only: training tunes also moved by -K..K semitones (abc tunes are all in C)."),
+    Option("window", 64, click.IntRange(min=2), "Tokens per training sequence."),
 ) + recurrent_options(cell="gru", units=256, layers=2, embedding_dim=64, dropout=0.2) + training_options(
     # 6 epochs: the main job in about 10 minutes on 2 cores (bench/results/music_folk.md).
     epochs=6, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
 
 GENERATE_OPTIONS = Options(
-    Option("length", 128, click.IntRange(min=1), "Events to generate."),
+    Option("length", 400, click.IntRange(min=1), "At most this many tokens (abc runs stop at the tune's end)."),
+    Option("meter", None, None, "abc runs: the tune's meter, e.g. 6/8 (default: the model's choice)."),
+    Option("key", None, None, "abc runs: tonic and mode, e.g. D, Em, Ador, Gmix (default: the model's mode "
+                              "in its usual tonic)."),
     Option("seed", 0, int),
     Option("temperature", 1.0, click.FloatRange(min=0, min_open=True)),
     Option("top_k", None, click.IntRange(min=1), "Sample among the K most likely events only."),

@@ -9,7 +9,7 @@ from datasets.music import corpus_files, folder_files, load_tunes, transpose
 from datasets.progress import progress
 from datasets.splits import carve
 
-PAD, START, UNKNOWN = "", "[START]", "[UNK]"
+PAD, START, UNKNOWN, END = "", "[START]", "[UNK]", "[END]"
 
 
 def read_tunes(options, echo=click.echo):
@@ -23,11 +23,14 @@ def read_tunes(options, echo=click.echo):
             bar.set_postfix(tunes=tunes_read, refresh=False)
             bar.update(1)
 
-        tunes, failures = load_tunes(files, limit=options["limit"], progress=file_done)
+        tunes, failures = load_tunes(files, limit=options["limit"], progress=file_done,
+                                     representation=options["representation"])
     if failures:
         echo(f"{len(failures)} of {len(files)} files could not be parsed and were skipped:", err=True)
         for path, reason in failures[:20]:
             echo(f"  {path}: {reason}", err=True)
+    if options["representation"] == "abc":  # a tune ends: generation knows when to stop
+        tunes = [(title, tokens + [END]) for title, tokens in tunes]
     return tunes
 
 
@@ -88,7 +91,9 @@ def windows(tunes, index, window):
 def read_training_data(options):
     """TrainingData of (title, events) tunes: training tunes with their transpositions, validation tunes as they are."""
     train, valid = split_tunes(read_tunes(options), options["valid_fraction"], options["seed"])
-    return TrainingData(augment(train, options["transpositions"]), valid, {"mode": "events"})
+    if options["representation"] == "events":
+        train = augment(train, options["transpositions"])
+    return TrainingData(train, valid, {"mode": "events"})
 
 
 def build_vocabularies(options, data):
@@ -107,8 +112,9 @@ def make_datasets(options, index, data):
 
     x, y = windows(data.train, index, options.window)
     vx, vy = windows(data.valid, index, options.window)
-    summary = (f"{len(data.train)} training tunes (with transpositions), {len(data.valid)} validation tunes; "
-               f"{len(index)} events; {len(x)} training windows")
+    moved = " (with transpositions)" if options.representation == "events" else ""
+    summary = (f"{len(data.train)} training tunes{moved}, {len(data.valid)} validation tunes; "
+               f"{len(index)} tokens; {len(x)} training windows")
     train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=options.seed) \
         .batch(options.batch_size).prefetch(tf.data.AUTOTUNE)
     return train, tf.data.Dataset.from_tensor_slices((vx, vy)).batch(options.batch_size), summary

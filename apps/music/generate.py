@@ -7,17 +7,20 @@ from apps.common.rundir import atomic_write_text
 
 
 def primer_tokens(primer, options):
-    """Events of the primer: none, 'corpus:NAME[:INDEX]', a file path, or an ABC string."""
+    """Tokens of the primer in the run's representation: none, 'corpus:NAME[:INDEX]', a file path, or ABC text."""
     from datasets.music import corpus_files, load_tunes, parse_file, score_events
+    from datasets.tunes import tune_tokens
 
+    representation = options["representation"]
     if not primer:
         return []
     if primer.startswith("corpus:"):
         _, name, *rest = primer.split(":")
-        tunes, _ = load_tunes(corpus_files(name), limit=int(rest[0]) + 1 if rest else 1)
+        tunes, _ = load_tunes(corpus_files(name), limit=int(rest[0]) + 1 if rest else 1,
+                              representation=representation)
         return tunes[int(rest[0]) if rest else 0][1]
     if os.path.exists(primer):
-        tunes = parse_file(primer)
+        tunes = parse_file(primer, representation)
         if not tunes:
             raise UserError(f"{primer}: no tune with at least 8 notes in the file")
         return tunes[0][1]
@@ -25,37 +28,53 @@ def primer_tokens(primer, options):
         from music21 import converter
 
         try:
-            return score_events(converter.parseData(primer, format="abc"))
+            score = converter.parseData(primer, format="abc")
         except Exception as err:
             raise UserError(f"--primer: not valid ABC ({err})") from None
+        tokens = tune_tokens(score) if representation == "abc" else score_events(score)
+        if not tokens:
+            raise UserError("--primer: the ABC needs a meter (M:), a key (K:) and at least 8 notes")
+        return tokens
     raise UserError("--primer: give corpus:NAME[:INDEX], a MIDI/MusicXML/ABC file, or an ABC string (with K:)")
 
 
-def write_outputs(prefix, tokens, title):
-    """PREFIX.abc, .mid, .svg (the engraved score), .wav (audio) and .png (piano roll).
+def write_outputs(prefix, abc, notes, title):
+    """PREFIX.abc, .mid, .svg (the engraved score), .wav (audio) and .png (piano roll of the note tokens).
 
     Returns ([paths written], [one-line reasons for what was not]): the score
     and the audio need verovio and FluidSynth with a soundfont (apps.music.render).
-    The same tokens give the same bytes.
+    The same tune gives the same bytes.
     """
-    from music21 import converter
-
-    from datasets.music import to_abc
-
     from .render import engrave, synthesise
 
-    abc = to_abc(tokens, title)
     parent = os.path.dirname(os.path.abspath(prefix))
     os.makedirs(parent, exist_ok=True)
     atomic_write_text(f"{prefix}.abc", abc)
-    score = converter.parseData(abc, format="abc")
-    score.write("midi", fp=f"{prefix}.mid")
+    _write_midi(f"{prefix}.mid", notes)
     written, missing = [f"{prefix}.abc", f"{prefix}.mid"], []
     for path, reason in ((f"{prefix}.svg", engrave(abc, f"{prefix}.svg")),
                          (f"{prefix}.wav", synthesise(f"{prefix}.mid", f"{prefix}.wav"))):
         (missing if reason else written).append(reason or path)
-    _write_piano_roll(f"{prefix}.png", tokens, title)
+    _write_piano_roll(f"{prefix}.png", notes, title)
     return written + [f"{prefix}.png"], missing
+
+
+def _write_midi(path, notes):
+    """A MIDI file of note tokens at 120 quarter notes per minute, straight from the tokens.
+
+    Not through music21's reading of the ABC: music21 9 fails to write MIDI for
+    an ABC tune whose overfull bar is followed by a short one, which a sampled
+    tune may have.
+    """
+    from music21 import note, stream, tempo
+
+    from datasets.music import parse_token
+
+    line = stream.Stream([tempo.MetronomeMark(number=120)])
+    for text in notes:
+        pitch, duration = parse_token(text)
+        line.append(note.Rest(quarterLength=duration) if pitch == "r" else note.Note(pitch, quarterLength=duration))
+    line.write("midi", fp=path)
 
 
 def _write_piano_roll(path, tokens, title):
@@ -84,13 +103,70 @@ def _write_piano_roll(path, tokens, title):
     plt.close(fig)
 
 
-def generate_tune(trained, length, seed=0, temperature=1.0, top_k=None, primer=None):
-    """The primer's events (those the model knows) followed by `length` sampled events."""
-    from .data import START, UNKNOWN
+KEY_PATTERN = r"^([A-Ga-g][#b]?)(maj|min|m|dor|mix|lyd|phr|loc|ion|aeo)?$"
+MODE_NAMES = {None: "maj", "maj": "maj", "ion": "maj", "min": "min", "m": "min", "aeo": "min", "dor": "dor",
+              "mix": "mix", "lyd": "lyd", "phr": "phr", "loc": "loc"}
+
+
+def parse_key(text):
+    """("D", "mix") of "Dmix"; "Em" -> ("E", "min"); "G" -> ("G", "maj")."""
+    import re
+
+    match = re.match(KEY_PATTERN, text.strip(), flags=re.IGNORECASE)
+    if not match:
+        raise UserError(f"--key {text!r}: give a tonic and a mode, e.g. D, Em, Ador, Gmix")
+    tonic = match.group(1)[0].upper() + match.group(1)[1:]
+    return tonic, MODE_NAMES[match.group(2).lower() if match.group(2) else None]
+
+
+def generate_tune(trained, length, seed=0, temperature=1.0, top_k=None, primer=None, meter=None, key=None,
+                  title="Generated"):
+    """(ABC text, note tokens) of a sampled tune: the primer's tokens (those the model knows), then samples."""
+    from datasets import music
+
+    from .data import END, START, UNKNOWN
     from .model import sample
 
     vocabulary, index = trained.vocabularies["events"], trained.encoders
-    primer_events = [t for t in primer_tokens(primer, trained.options) if t in index]
-    ids = sample(trained.model, [index[START]] + [index[t] for t in primer_events], length, seed, temperature,
-                 top_k, forbidden=(0, index[START], index.get(UNKNOWN, 0)))
-    return primer_events + [vocabulary[i] for i in ids]
+    forbidden = (0, index[START], index.get(UNKNOWN, 0))
+    abc_run = trained.options.representation == "abc"
+    if not abc_run and (meter or key):
+        raise UserError("--meter and --key need a run trained with --representation abc")
+    primer_tokens_known = [t for t in primer_tokens(primer, trained.options) if t in index and t != END]
+    if not abc_run:
+        ids = sample(trained.model, [index[START]] + [index[t] for t in primer_tokens_known], length, seed,
+                     temperature, top_k, forbidden=forbidden)
+        tokens = primer_tokens_known + [vocabulary[i] for i in ids]
+        return music.to_abc(tokens, title), tokens
+    from datasets import tunes
+
+    tonic, head = None, primer_tokens_known
+    if not primer and (meter or key):
+        head, tonic = _forced_head(trained, index, meter, key, seed, temperature, forbidden)
+    ids = sample(trained.model, [index[START]] + [index[t] for t in head], length, seed, temperature, top_k,
+                 forbidden=forbidden, stop_id=index.get(END))
+    tokens = [t for t in head + [vocabulary[i] for i in ids] if t != END]
+    return tunes.to_abc(tokens, title, tonic=tonic), [t for t in tokens if tunes.is_note(t)]
+
+
+def _forced_head(trained, index, meter, key, seed, temperature, forbidden):
+    """(the tune's first tokens, its tonic): "M:.." and "K:.." as asked; a meter not asked for is sampled."""
+    from .data import START
+    from .model import sample
+
+    known = sorted(t for t in index if t.startswith(("M:", "K:")))
+    head, tonic = [], None
+    if meter:
+        if f"M:{meter}" not in index:
+            raise UserError(f"--meter {meter}: the run knows {', '.join(t[2:] for t in known if t[0] == 'M')}")
+        head.append(f"M:{meter}")
+    if key:
+        tonic, mode = parse_key(key)
+        if f"K:{mode}" not in index:
+            raise UserError(f"--key {key}: the run knows the modes {', '.join(t[2:] for t in known if t[0] == 'K')}")
+        if not meter:  # the meter comes first in a tune: draw it among the meters
+            meters = [index[t] for t in known if t.startswith("M:")]
+            head.append(trained.vocabularies["events"][sample(trained.model, [index[START]], 1, seed, temperature,
+                                                              forbidden=forbidden, allowed_first=meters)[0]])
+        head.append(f"K:{mode}")
+    return head, tonic

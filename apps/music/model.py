@@ -26,9 +26,11 @@ def build_model(options, vocabulary_size):
     return model
 
 
-def sample(model, primer_ids, length, seed, temperature=1.0, top_k=None, forbidden=(0,)):
-    """`length` event ids following primer_ids (which start with the start id).
+def sample(model, primer_ids, length, seed, temperature=1.0, top_k=None, forbidden=(0,), stop_id=None,
+           allowed_first=None):
+    """At most `length` ids following primer_ids (which start with the start id); ends after `stop_id`.
 
+    `allowed_first`: the ids the first draw is limited to (None: any).
     Deterministic for a seed: numpy's generator draws from float64 probabilities.
     """
     rng = np.random.default_rng(seed)
@@ -41,6 +43,8 @@ def sample(model, primer_ids, length, seed, temperature=1.0, top_k=None, forbidd
     for _ in range(length):
         scores = np.asarray(logits, dtype="float64")[0] / max(temperature, 1e-6)
         scores[list(forbidden)] = -np.inf
+        if allowed_first is not None and not generated:
+            scores[[i for i in range(len(scores)) if i not in set(allowed_first)]] = -np.inf
         if top_k:
             cutoff = np.sort(scores)[-min(top_k, len(scores))]
             scores[scores < cutoff] = -np.inf
@@ -48,6 +52,8 @@ def sample(model, primer_ids, length, seed, temperature=1.0, top_k=None, forbidd
         probabilities /= probabilities.sum()
         choice = int(rng.choice(len(probabilities), p=probabilities))
         generated.append(choice)
+        if choice == stop_id:
+            break
         logits, states = stepper.step(ops.convert_to_tensor([choice], dtype="int32"), states)
     return generated
 
