@@ -195,16 +195,40 @@ def in_scale_share(tokens):
     return sum(p % 12 in scale for p in pitches) / len(pitches) if pitches else 0.0
 
 
+def _bars_with_edges(tokens):
+    """[(quarter notes, the bar line before it, the bar line after it)] of each bar."""
+    bars, quarters, notes, before = [], 0.0, 0, None
+    for text in tokens:
+        if is_note(text):
+            quarters += parse_token(text)[1]
+            notes += 1
+        elif text in BARS:
+            if notes:
+                bars.append((quarters, before, text))
+            quarters, notes, before = 0.0, 0, text
+    if notes:
+        bars.append((quarters, before, None))
+    return bars
+
+
+SECTION_EDGES = ("||", ":|", "|:", None)
+
+
 def whole_bar_share(tokens):
-    """(bars whose notes fill the meter exactly, bars counted): a pickup and the last bar may be short."""
+    """(bars whose notes fill the meter exactly, bars counted).
+
+    A bar may be short where a part begins or ends (the first and last bars,
+    and bars next to "||", "|:" or ":|"): pickups and the bars that complete
+    them, as O'Neill's and most dance tunes write them. Any other short bar,
+    and any overfull bar, counts as not whole.
+    """
     meter = meter_of(tokens)
     if meter is None:
         return 0, 0
-    length, bars = bar_length(meter), measures(tokens)
-    counted = full = 0
-    for i, (quarters, _) in enumerate(bars):
-        short_allowed = i in (0, len(bars) - 1) and quarters < length
-        if short_allowed:
+    length = bar_length(meter)
+    full = counted = 0
+    for quarters, before, after in _bars_with_edges(tokens):
+        if quarters < length - 1e-6 and (before in SECTION_EDGES or after in SECTION_EDGES):
             continue
         counted += 1
         full += abs(quarters - length) < 1e-6
@@ -220,7 +244,7 @@ def parts(tokens):
     for text in tokens:
         if is_note(text):
             quarters += parse_token(text)[1]
-        elif text in BARS and text != "|:":
+        elif text in BARS:
             count += abs(quarters - length) < 1e-6
             quarters = 0.0
             if text in ("||", ":|"):

@@ -24,9 +24,9 @@ APP = harness.App(
 def generate(run_dir, output, **given):
     """Sample a tune token by token; the same seed gives byte-identical files."""
     values = config.GENERATE_OPTIONS.values(given)
-    abc, notes = tunes.generate_tune(harness.load_run(APP, run_dir), title=f"seqapps seed {values['seed']}",
-                                     **values)
-    written, missing = tunes.write_outputs(output, abc, notes, f"seqapps seed {values['seed']}")
+    abc, tokens = tunes.generate_tune(harness.load_run(APP, run_dir), title=f"seqapps seed {values['seed']}",
+                                      **values)
+    written, missing = tunes.write_outputs(output, abc, tokens, f"seqapps seed {values['seed']}")
     for path in written:
         click.echo(path)
     for reason in missing:

@@ -28,3 +28,37 @@ def report(result):
     unseen = f"{result['unseen_events']}" + ("" if result["unseen_scored"] else " (left out: a run made before [UNK])")
     return format_table(rows + [("events scored", str(result["events"])), ("unseen in training", unseen)],
                         ["metric", "value"])
+
+
+def tune_shapes(tunes, abc_texts=None):
+    """How much tunes look like tunes, on token lists of the abc representation (tonic C).
+
+    Returns shares: `whole_bars` (bars whose notes fill the meter; a pickup and
+    the last bar may be short), `in_scale` (notes in the scale of the tune's
+    mode), `two_parts` (two parts of 8 bars), `meter_and_key` (the tune starts
+    with both), and with `abc_texts`, `parsed` (music21 reads the ABC without error).
+    """
+    from datasets import tunes as abc
+
+    full = counted = 0
+    for tokens in tunes:
+        f, c = abc.whole_bar_share(tokens)
+        full, counted = full + f, counted + c
+    shapes = {"tunes": len(tunes), "whole_bars": full / max(counted, 1), "bars": counted,
+              "in_scale": sum(abc.in_scale_share(t) for t in tunes) / max(len(tunes), 1),
+              "two_parts": sum(abc.two_parts_of_eight_bars(t) for t in tunes) / max(len(tunes), 1),
+              "meter_and_key": sum(bool(abc.meter_of(t[:1]) and abc.mode_of(t[1:2])) for t in tunes)
+              / max(len(tunes), 1)}
+    if abc_texts is not None:
+        shapes["parsed"] = sum(_parses(text) for text in abc_texts) / max(len(abc_texts), 1)
+    return shapes
+
+
+def _parses(abc_text):
+    from music21 import converter
+
+    try:
+        converter.parseData(abc_text, format="abc")
+        return True
+    except Exception:  # music21 raises many kinds on text it cannot read
+        return False

@@ -38,8 +38,8 @@ def primer_tokens(primer, options):
     raise UserError("--primer: give corpus:NAME[:INDEX], a MIDI/MusicXML/ABC file, or an ABC string (with K:)")
 
 
-def write_outputs(prefix, abc, notes, title):
-    """PREFIX.abc, .mid, .svg (the engraved score), .wav (audio) and .png (piano roll of the note tokens).
+def write_outputs(prefix, abc, tokens, title):
+    """PREFIX.abc, .mid, .svg (the engraved score), .wav (audio) and .png (piano roll) of a tune.
 
     Returns ([paths written], [one-line reasons for what was not]): the score
     and the audio need verovio and FluidSynth with a soundfont (apps.music.render).
@@ -47,6 +47,7 @@ def write_outputs(prefix, abc, notes, title):
     """
     from .render import engrave, synthesise
 
+    notes = [t for t in tokens if "_" in t]  # "pitch_duration" and "r_duration"; not bar lines, meter, mode
     parent = os.path.dirname(os.path.abspath(prefix))
     os.makedirs(parent, exist_ok=True)
     atomic_write_text(f"{prefix}.abc", abc)
@@ -121,7 +122,10 @@ def parse_key(text):
 
 def generate_tune(trained, length, seed=0, temperature=1.0, top_k=None, primer=None, meter=None, key=None,
                   title="Generated"):
-    """(ABC text, note tokens) of a sampled tune: the primer's tokens (those the model knows), then samples."""
+    """(ABC text, tokens) of a sampled tune: the primer's tokens (those the model knows), then samples.
+
+    The tokens are the run's representation (abc: meter, mode, notes, bar lines in tonic C; no [END]).
+    """
     from datasets import music
 
     from .data import END, START, UNKNOWN
@@ -146,7 +150,7 @@ def generate_tune(trained, length, seed=0, temperature=1.0, top_k=None, primer=N
     ids = sample(trained.model, [index[START]] + [index[t] for t in head], length, seed, temperature, top_k,
                  forbidden=forbidden, stop_id=index.get(END))
     tokens = [t for t in head + [vocabulary[i] for i in ids] if t != END]
-    return tunes.to_abc(tokens, title, tonic=tonic), [t for t in tokens if tunes.is_note(t)]
+    return tunes.to_abc(tokens, title, tonic=tonic), tokens
 
 
 def _forced_head(trained, index, meter, key, seed, temperature, forbidden):
