@@ -318,3 +318,23 @@ def test_the_benchmark_model_is_causal(output):
         changed = logits(history, flipped)
         np.testing.assert_allclose(changed[..., :6], base[..., :6], atol=1e-6)
         assert not np.allclose(changed[..., 6:], base[..., 6:])
+
+
+def test_a_run_of_the_old_event_representation_still_generates(tune_folder, tmp_path):
+    run_dir = tmp_path / "old"
+    result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), "--data-dir", str(tune_folder),
+                                      "--representation", "events", "--epochs", "1", "--units", "8", "--layers", "1",
+                                      "--window", "16"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    config_path = run_dir / "config.json"
+    recorded = json.loads(config_path.read_text())
+    assert recorded["options"].pop("representation") == "events"
+    config_path.write_text(json.dumps(recorded))  # as a run made before the option existed
+    out = CliRunner().invoke(cli, ["generate", "--run-dir", str(run_dir), "--length", "20", "--output",
+                                   str(tmp_path / "t")])
+    assert out.exit_code == 0, out.output
+    abc = (tmp_path / "t.abc").read_text()
+    assert "\nK:C\n" in abc and "|" in abc  # events runs: written in C, in bars of 4/4
+    keyed = CliRunner().invoke(cli, ["generate", "--run-dir", str(run_dir), "--key", "D", "--output",
+                                     str(tmp_path / "k")])
+    assert keyed.exit_code != 0 and "--representation abc" in keyed.output
