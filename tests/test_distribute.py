@@ -64,7 +64,8 @@ def _even_data(tmp_path):
 
     tunes = tmp_path / "tunes"
     tunes.mkdir()
-    notes = ["C2", "D2", "E4", "G2", "A2", "c4", "B,2", "^F2", "e2"]  # no rests: 32 events, two whole windows
+    # No rests: 31 notes and the start, two whole windows of the event representation.
+    notes = ["C2", "D2", "E4", "G2", "A2", "c4", "B,2", "^F2", "e2"]
     for i in range(3):
         (tunes / f"set{i}.abc").write_text("\n".join(
             f"X:{j}\nT:T{i}.{j}\nM:4/4\nL:1/16\nK:C\n" + " ".join(notes[(7 * i + 3 * j + k * k) % 9]
@@ -82,7 +83,7 @@ def _even_data(tmp_path):
                         "--valid-file", pairs(tmp_path / "valid.tsv", 8), "--epochs", "2", "--units", "8",
                         "--batch-size", "8", "--dropout", "0"],
         "music": ["--data-dir", str(tunes), "--epochs", "2", "--units", "8", "--layers", "1", "--window", "16",
-                  "--batch-size", "2", "--transpositions", "0", "--dropout", "0"],
+                  "--batch-size", "2", "--representation", "events", "--transpositions", "0", "--dropout", "0"],
     }
 
 

@@ -163,7 +163,9 @@ def test_translate_plots_attention(trained, tmp_path):
 @pytest.mark.tf_only
 def test_word_level_pairs_file(tmp_path):
     pairs = tmp_path / "pairs.tsv"
-    rows = [("I am here.", "Estoy aquí."), ("Where is it?", "¿Dónde está?"), ("Go!", "¡Vete!")] * 20
+    # 60 different sources: validation is carved by source sentence, and every word must also be in training.
+    rows = [row for i in range(20) for row in ((f"I am here {i}.", f"Estoy aquí {i}."),
+                                                 (f"Where is it {i}?", f"¿Dónde está {i}?"), (f"Go {i}!", f"¡Vete {i}!"))]
     pairs.write_text("".join(f"{a}\t{b}\n" for a, b in rows))
     run_dir = tmp_path / "run"
     result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), "--train-file", str(pairs), "--epochs",
