@@ -52,8 +52,11 @@ def main():
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, CPU; training {len(metrics) - 1} epochs, "
         f"{minutes:.1f} min (best epoch by validation loss kept).",
         "Options: " + ", ".join(f"{k} {options[k]}" for k in shown) + ".",
-        f"Validation: {options['valid_fraction']:.0%} of the pairs carved with seed {options['seed']}; "
-        "sacrebleu defaults (13a tokenisation, case-sensitive).\n",
+        f"Validation: {options['valid_fraction']:.0%} of the pairs carved with seed {options['seed']}, "
+        + ("by source sentence (no validation source is a training source); "
+           if options.get("valid_split", "random") == "by-source" else
+           "pair by pair (a source with several translations can be on both sides); ")
+        + "sacrebleu defaults (13a tokenisation, case-sensitive).\n",
         "| decoding | pairs | BLEU | chrF | exact match |", "| --- | --- | --- | --- | --- |", *rows, "",
         "Beam-4 translations of the first validation pairs:\n",
         "| source | reference | translation |", "| --- | --- | --- |",

@@ -102,8 +102,9 @@ def build_model(cell, units, *, layers=1, dropout=0.0, learning_rate=1e-3, clipn
     else:
         outputs = keras.layers.Dense(KEYS, name="next_step")(x)  # logits
     model = keras.Model(inputs, outputs, name=f"polyphonic_{cell}")
+    # weighted_metrics: Keras hands the sample weights (0 at padding) to these only, not to `metrics`.
     model.compile(OPTIMIZERS[optimizer](learning_rate, clipnorm=clipnorm), loss=NLLPerStepLoss(),
-                  metrics=[NLLPerStep()])
+                  weighted_metrics=[NLLPerStep()])
     return model
 
 
