@@ -136,6 +136,8 @@ def generate_tune(trained, length, seed=0, temperature=1.0, top_k=None, primer=N
     abc_run = trained.options.representation == "abc"
     if not abc_run and (meter or key):
         raise UserError("--meter and --key need a run trained with --representation abc")
+    if primer and (meter or key):
+        raise UserError("--primer sets the meter and key itself: give either --primer or --meter/--key")
     primer_tokens_known = [t for t in primer_tokens(primer, trained.options) if t in index and t != END]
     if not abc_run:
         ids = sample(trained.model, [index[START]] + [index[t] for t in primer_tokens_known], length, seed,
@@ -145,7 +147,7 @@ def generate_tune(trained, length, seed=0, temperature=1.0, top_k=None, primer=N
     from datasets import tunes
 
     tonic, head = None, primer_tokens_known
-    if not primer and (meter or key):
+    if meter or key:
         head, tonic = _forced_head(trained, index, meter, key, seed, temperature, forbidden)
     ids = sample(trained.model, [index[START]] + [index[t] for t in head], length, seed, temperature, top_k,
                  forbidden=forbidden, stop_id=index.get(END))
