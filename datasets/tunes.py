@@ -13,7 +13,7 @@ key signature of the mode and bar-scoped accidentals that both ABC readers and
 music21 read alike; `measures` splits tokens into bars to check them.
 """
 
-from .music import DURATIONS, parse_token, quantise, token
+from .music import parse_token, quantise, token
 
 MODES = {"major": "maj", "minor": "min", "dorian": "dor", "mixolydian": "mix", "lydian": "lyd",
          "phrygian": "phr", "locrian": "loc", "ionian": "maj", "aeolian": "min"}

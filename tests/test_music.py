@@ -323,6 +323,25 @@ def test_the_benchmark_model_is_causal(output):
         assert not np.allclose(changed[..., 6:], base[..., 6:])
 
 
+def test_the_whole_bars_grammar_fills_every_bar(trained):
+    from apps.common.app import load_run
+    from apps.music.cli import APP
+    from apps.music.generate import generate_tune
+    from datasets.tunes import whole_bar_share
+
+    run = load_run(APP, trained)
+    shares = []
+    for free in (False, True):
+        full = counted = 0
+        for seed in range(6):
+            _, tokens = generate_tune(run, 80, seed=seed, meter="4/4", free_bars=free)
+            f, c = whole_bar_share(tokens)
+            full, counted = full + f, counted + c
+        shares.append(full / counted)
+    assert shares[0] == 1.0  # the grammar: every bar that may not be short is whole
+    assert shares[1] < 1.0  # the barely trained model alone miscounts
+
+
 def test_a_run_of_the_old_event_representation_still_generates(tune_folder, tmp_path):
     run_dir = tmp_path / "old"
     result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), "--data-dir", str(tune_folder),

@@ -34,6 +34,8 @@ GENERATE_OPTIONS = Options(
     Option("meter", None, None, "abc runs: the tune's meter, e.g. 6/8 (default: the model's choice)."),
     Option("key", None, None, "abc runs: tonic and mode, e.g. D, Em, Ador, Gmix (default: the model's mode "
                               "in its usual tonic)."),
+    Option("free_bars", False, None, "abc runs: sample without the whole-bars grammar (a note only where it fits "
+                                     "its bar; short bars only as pickups and part ends).", flag=True),
     Option("seed", 0, int),
     Option("temperature", 1.0, click.FloatRange(min=0, min_open=True)),
     Option("top_k", None, click.IntRange(min=1), "Sample among the K most likely events only."),

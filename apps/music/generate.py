@@ -121,7 +121,7 @@ def parse_key(text):
 
 
 def generate_tune(trained, length, seed=0, temperature=1.0, top_k=None, primer=None, meter=None, key=None,
-                  title="Generated"):
+                  title="Generated", free_bars=False):
     """(ABC text, tokens) of a sampled tune: the primer's tokens (those the model knows), then samples.
 
     The tokens are the run's representation (abc: meter, mode, notes, bar lines in tonic C; no [END]).
@@ -149,8 +149,9 @@ def generate_tune(trained, length, seed=0, temperature=1.0, top_k=None, primer=N
     tonic, head = None, primer_tokens_known
     if meter or key:
         head, tonic = _forced_head(trained, index, meter, key, seed, temperature, forbidden)
+    grammar = None if free_bars else WholeBars(vocabulary, head)
     ids = sample(trained.model, [index[START]] + [index[t] for t in head], length, seed, temperature, top_k,
-                 forbidden=forbidden, stop_id=index.get(END))
+                 forbidden=forbidden, stop_id=index.get(END), allowed=grammar)
     tokens = [t for t in head + [vocabulary[i] for i in ids] if t != END]
     return tunes.to_abc(tokens, title, tonic=tonic), tokens
 
@@ -176,3 +177,56 @@ def _forced_head(trained, index, meter, key, seed, temperature, forbidden):
                                                               forbidden=forbidden, allowed_first=meters)[0]])
         head.append(f"K:{mode}")
     return head, tonic
+
+
+class WholeBars:
+    """A grammar for sampling abc tunes whose bars fill their meter: which token ids may come next.
+
+    First a meter, then a mode; then a note only where it fits in what is left of the
+    bar; an ordinary bar line only when the bar is full; a short bar only as a
+    pickup (the first bar) or to close a part ("||" or ":|"); the end only
+    right after a bar line. What the model would choose among those is left
+    to it: this shapes the sampling, not the model (`generate --free-bars`
+    samples without it).
+    """
+
+    def __init__(self, vocabulary, head):
+        from datasets.music import parse_token
+        from datasets.tunes import BARS, bar_length
+
+        from .data import END
+
+        self.vocabulary, self.head = vocabulary, list(head)
+        self.durations = {i: parse_token(t)[1] for i, t in enumerate(vocabulary) if "_" in t}
+        self.bars = {t: i for i, t in enumerate(vocabulary) if t in BARS}
+        self.meters = [i for i, t in enumerate(vocabulary) if t.startswith("M:")]
+        self.modes = [i for i, t in enumerate(vocabulary) if t.startswith("K:")]
+        self.end = vocabulary.index(END) if END in vocabulary else None
+        self.bar_length = bar_length
+
+    def __call__(self, generated):
+        from datasets.tunes import BARS, meter_of, mode_of
+
+        tokens = self.head + [self.vocabulary[i] for i in generated]
+        meter = meter_of(tokens)
+        if meter is None:  # a tune starts with its meter, then its mode: which ones is the model's choice
+            return self.meters
+        if mode_of(tokens) is None:
+            return self.modes
+        length, filled, bars_done, last = self.bar_length(meter), 0.0, 0, None
+        for text in tokens:
+            if "_" in text:
+                filled += float(text.split("_")[1])
+            elif text in BARS:
+                bars_done += filled > 0
+                filled, last = 0.0, text
+        room = length - filled + 1e-9
+        notes = [i for i, d in self.durations.items() if d <= room]
+        if filled == 0:
+            closing = [self.bars["|:"]] if "|:" in self.bars and last != "|:" else []
+            ending = [self.end] if self.end is not None and bars_done else []
+            return notes + closing + ending
+        if room < 1e-6 * 2:
+            return list(self.bars.values())
+        short = ["|", "|:"] if bars_done == 0 else ["||", ":|"]
+        return notes + [self.bars[t] for t in short if t in self.bars]

@@ -27,10 +27,11 @@ def build_model(options, vocabulary_size):
 
 
 def sample(model, primer_ids, length, seed, temperature=1.0, top_k=None, forbidden=(0,), stop_id=None,
-           allowed_first=None):
+           allowed_first=None, allowed=None):
     """At most `length` ids following primer_ids (which start with the start id); ends after `stop_id`.
 
     `allowed_first`: the ids the first draw is limited to (None: any).
+    `allowed(generated ids)`: the ids the next draw may take (None: any), for a grammar.
     Deterministic for a seed: numpy's generator draws from float64 probabilities.
     """
     rng = np.random.default_rng(seed)
@@ -43,8 +44,11 @@ def sample(model, primer_ids, length, seed, temperature=1.0, top_k=None, forbidd
     for _ in range(length):
         scores = np.asarray(logits, dtype="float64")[0] / max(temperature, 1e-6)
         scores[list(forbidden)] = -np.inf
-        if allowed_first is not None and not generated:
-            scores[[i for i in range(len(scores)) if i not in set(allowed_first)]] = -np.inf
+        permitted = allowed_first if not generated else None
+        if allowed is not None:
+            permitted = allowed(generated)
+        if permitted is not None:
+            scores[[i for i in range(len(scores)) if i not in set(permitted)]] = -np.inf
         if top_k:
             cutoff = np.sort(scores)[-min(top_k, len(scores))]
             scores[scores < cutoff] = -np.inf
