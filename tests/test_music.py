@@ -118,6 +118,7 @@ def test_evaluate_and_seeded_generation(trained, tmp_path):
     assert keyed.exit_code == 0, keyed.output
     assert "\nM:4/4\nL:1/16\nK:G\n" in (tmp_path / "k.abc").read_text()
     for option, value, message in (("--meter", "7/8", "the run knows 4/4"), ("--key", "Hdor", "give a tonic"),
+                                   ("--key", "Cb", "tonic Cb is not one of"),
                                    ("--key", "Dlyd", "the run knows the modes maj")):
         refused = CliRunner().invoke(cli, ["generate", "--run-dir", str(trained), option, value,
                                            "--output", str(tmp_path / "x")])

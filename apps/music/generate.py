@@ -116,7 +116,11 @@ def parse_key(text):
     match = re.match(KEY_PATTERN, text.strip(), flags=re.IGNORECASE)
     if not match:
         raise UserError(f"--key {text!r}: give a tonic and a mode, e.g. D, Em, Ador, Gmix")
+    from datasets.tunes import TONICS
+
     tonic = match.group(1)[0].upper() + match.group(1)[1:]
+    if tonic not in TONICS:
+        raise UserError(f"--key {text!r}: tonic {tonic} is not one of {', '.join(TONICS)}")
     return tonic, MODE_NAMES[match.group(2).lower() if match.group(2) else None]
 
 
