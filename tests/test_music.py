@@ -138,6 +138,7 @@ def test_generated_tune_is_engraved_and_played(tmp_path):
     tokens = ["62_0.5", "66_0.5", "69_0.5", "74_1.0", "r_0.5", "73_0.25", "71_0.25", "69_0.5"] * 4  # 4 bars
     written, missing = write_outputs(str(tmp_path / "t"), music.to_abc(tokens, "Test"), tokens, "Test")
     svg = (tmp_path / "t.svg").read_text()
+    assert all(oct((tmp_path / f"t.{s}").stat().st_mode)[-3:] != "600" for s in ("abc", "svg"))  # not private
     assert svg.lstrip().startswith(("<svg", "<?xml")) and "Test" in svg and svg.count('class="measure"') == 4
     if not (shutil.which("fluidsynth") and soundfont()):
         assert missing == [next(m for m in missing if m.startswith("no audio: "))]

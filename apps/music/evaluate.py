@@ -24,9 +24,12 @@ def evaluate_run(trained):
 def report(result):
     from apps.common.cli import format_table
 
-    rows = [(k, f"{result[k]:.4f}") for k in ("nll_per_event", "perplexity", "accuracy")]
+    # evaluation.json keeps the keys of event runs; a token is an event, a bar line, a meter, a mode or the end.
+    rows = [(label, f"{result[k]:.4f}") for label, k in (("NLL per token", "nll_per_event"),
+                                                          ("perplexity", "perplexity"),
+                                                          ("next-token accuracy", "accuracy"))]
     unseen = f"{result['unseen_events']}" + ("" if result["unseen_scored"] else " (left out: a run made before [UNK])")
-    return format_table(rows + [("events scored", str(result["events"])), ("unseen in training", unseen)],
+    return format_table(rows + [("tokens scored", str(result["events"])), ("unseen in training", unseen)],
                         ["metric", "value"])
 
 
