@@ -194,28 +194,14 @@ def transpose(tokens, semitones, low=36, high=96):
     return out
 
 
-NOTE_NAMES = ["C", "^C", "D", "^D", "E", "F", "^F", "G", "^G", "A", "^A", "B"]
 UNITS_PER_BAR = 16  # M:4/4 with L:1/16
-
-
-def _abc_pitch(pitch, in_force):
-    """ABC of a MIDI pitch in a bar of K:C, given the accidentals `in_force` there ({letter+octave: mark})."""
-    octave, step = divmod(pitch, 12)
-    name = NOTE_NAMES[step]
-    mark, letter = (name[0], name[1]) if name.startswith("^") else ("=", name)
-    if octave >= 6:  # c (72) and above: lower case, then '
-        letter = letter.lower() + "'" * (octave - 6)
-    else:  # C (60) is octave 5; below it, commas
-        letter = letter + "," * (5 - octave)
-    # In ABC an accidental lasts to the end of its bar, so a natural after a sharp needs "="; music21 reads each
-    # note by itself, so every sharp is written too. Both readings then give the same pitches.
-    written = "^" if mark == "^" else ("=" if in_force.get(letter) == "^" else "")
-    in_force[letter] = mark
-    return written + letter
 
 
 def to_abc(tokens, title="Generated"):
     """ABC notation of tokens in bars of 4/4 (L:1/16, K:C); a note longer than its bar's rest is tied across."""
+    from .tunes import abc_note, key_signature
+
+    c_major = key_signature("C", "maj")
     bars, bar, in_force, filled = [], [], {}, 0
     for text in tokens:
         pitch, duration = parse_token(text)
@@ -227,7 +213,7 @@ def to_abc(tokens, title="Generated"):
             if pitch == "r":
                 bar.append(f"z{suffix}")
             else:
-                bar.append(_abc_pitch(pitch, in_force) + suffix + ("-" if remaining else ""))
+                bar.append(abc_note(pitch, c_major, in_force) + suffix + ("-" if remaining else ""))
             filled += length
             if filled == UNITS_PER_BAR:
                 bars.append(" ".join(bar))

@@ -10,7 +10,7 @@ representation; bar lines are tokens: "|" (a bar), "||" (a section's end),
 
 `to_abc` writes tokens back as ABC 2.1 in any tonic, with a full header, the
 key signature of the mode and bar-scoped accidentals that both ABC readers and
-music21 read alike; `measures` splits tokens into bars to check them.
+music21 read alike; `whole_bar_share`, `parts` and `in_scale_share` measure a tune's shape.
 """
 
 from .music import parse_token, quantise, token
@@ -89,21 +89,6 @@ def tune_tokens(score):
     return tokens if sum(is_note(t) for t in tokens) >= 8 else None
 
 
-def measures(tokens):
-    """[(quarter notes, notes [(pitch or "r", duration)]) of each bar] of a tune's tokens."""
-    bars, current = [], []
-    for text in tokens:
-        if text in BARS:
-            if current:
-                bars.append((sum(d for _, d in current), current))
-            current = []
-        elif is_note(text):
-            current.append(parse_token(text))
-    if current:
-        bars.append((sum(d for _, d in current), current))
-    return bars
-
-
 NAMES = ("C", "D", "E", "F", "G", "A", "B")
 NATURAL = (0, 2, 4, 5, 7, 9, 11)
 
@@ -135,7 +120,8 @@ def _spell(pitch, signature, flats):
     return name, alteration, (pitch - alteration) // 12
 
 
-def _abc_note(pitch, signature, in_force, flats):
+def abc_note(pitch, signature, in_force, flats=False):
+    """ABC of a MIDI pitch under a key `signature`, given the accidentals `in_force` in its bar (updated)."""
     name, alteration, octave = _spell(pitch, signature, flats)
     letter = name.lower() + "'" * (octave - 6) if octave >= 6 else name + "," * (5 - octave)
     # An accidental lasts to the end of its bar in ABC; music21 reads each note against the key signature
@@ -152,7 +138,7 @@ def to_abc(tokens, title="Generated", tonic=None, number=1):
     """ABC of a tune's tokens (header X, T, M, L, K), moved from C to `tonic` (default: the mode's usual one).
 
     Notes use L:1/16; a note that overruns its bar is written as it is (the
-    bar's length is what `measures` measures, not something the writer hides).
+    bar's length is what `whole_bar_share` measures, not something the writer hides).
     """
     meter, mode = meter_of(tokens) or "4/4", mode_of(tokens) or "maj"
     tonic = tonic or DEFAULT_TONICS.get(mode, "C")
@@ -168,7 +154,7 @@ def to_abc(tokens, title="Generated", tonic=None, number=1):
             pitch, duration = parse_token(text)
             units = int(round(duration * 4))
             suffix = "" if units == 1 else str(units)
-            written = "z" if pitch == "r" else _abc_note(pitch + shift, signature, in_force, flats)
+            written = "z" if pitch == "r" else abc_note(pitch + shift, signature, in_force, flats)
             body.append(written + suffix + " ")
     lines, line, bars_in_line = [], "", 0
     for piece in body:

@@ -11,7 +11,6 @@ from apps.music.data import split_tunes
 from datasets import music
 from datasets.errors import DataError
 from datasets.polyphonic import read_piano_rolls
-from tests.fixtures import abc_tune
 
 
 def test_abc_writer_round_trips_through_music21():

@@ -36,8 +36,8 @@ def report(result):
 def tune_shapes(tunes, abc_texts=None):
     """How much tunes look like tunes, on token lists of the abc representation (tonic C).
 
-    Returns shares: `whole_bars` (bars whose notes fill the meter; a pickup and
-    the last bar may be short), `in_scale` (notes in the scale of the tune's
+    Returns shares: `whole_bars` (bars whose notes fill the meter; bars at the
+    edges of a part may be short: `datasets.tunes.whole_bar_share`), `in_scale` (notes in the scale of the tune's
     mode), `two_parts` (two parts of 8 bars), `meter_and_key` (the tune starts
     with both), and with `abc_texts`, `parsed` (music21 reads the ABC without error).
     """

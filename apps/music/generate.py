@@ -4,6 +4,8 @@ import os
 
 from apps.common.errors import UserError
 from apps.common.rundir import atomic_write_text
+from datasets.music import parse_token
+from datasets.tunes import BARS, TONICS, bar_length, is_note, meter_of, mode_of
 
 
 def primer_tokens(primer, options):
@@ -69,8 +71,6 @@ def _write_midi(path, notes):
     """
     from music21 import note, stream, tempo
 
-    from datasets.music import parse_token
-
     line = stream.Stream([tempo.MetronomeMark(number=120)])
     for text in notes:
         pitch, duration = parse_token(text)
@@ -83,8 +83,6 @@ def _write_piano_roll(path, tokens, title):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from datasets.music import parse_token
 
     fig, ax = plt.subplots(figsize=(12, 3))
     time = 0.0
@@ -116,8 +114,6 @@ def parse_key(text):
     match = re.match(KEY_PATTERN, text.strip(), flags=re.IGNORECASE)
     if not match:
         raise UserError(f"--key {text!r}: give a tonic and a mode, e.g. D, Em, Ador, Gmix")
-    from datasets.tunes import TONICS
-
     tonic = match.group(1)[0].upper() + match.group(1)[1:]
     if tonic not in TONICS:
         raise UserError(f"--key {text!r}: tonic {tonic} is not one of {', '.join(TONICS)}")
@@ -195,9 +191,6 @@ class WholeBars:
     """
 
     def __init__(self, vocabulary, head):
-        from datasets.music import parse_token
-        from datasets.tunes import BARS, bar_length
-
         from .data import END
 
         self.vocabulary, self.head = vocabulary, list(head)
@@ -206,21 +199,18 @@ class WholeBars:
         self.meters = [i for i, t in enumerate(vocabulary) if t.startswith("M:")]
         self.modes = [i for i, t in enumerate(vocabulary) if t.startswith("K:")]
         self.end = vocabulary.index(END) if END in vocabulary else None
-        self.bar_length = bar_length
 
     def __call__(self, generated):
-        from datasets.tunes import BARS, meter_of, mode_of
-
         tokens = self.head + [self.vocabulary[i] for i in generated]
         meter = meter_of(tokens)
         if meter is None:  # a tune starts with its meter, then its mode: which ones is the model's choice
             return self.meters
         if mode_of(tokens) is None:
             return self.modes
-        length, filled, bars_done, last = self.bar_length(meter), 0.0, 0, None
+        length, filled, bars_done, last = bar_length(meter), 0.0, 0, None
         for text in tokens:
-            if "_" in text:
-                filled += float(text.split("_")[1])
+            if is_note(text):
+                filled += parse_token(text)[1]
             elif text in BARS:
                 bars_done += filled > 0
                 filled, last = 0.0, text
@@ -230,7 +220,7 @@ class WholeBars:
             closing = [self.bars["|:"]] if "|:" in self.bars and last != "|:" else []
             ending = [self.end] if self.end is not None and bars_done else []
             return notes + closing + ending
-        if room < 1e-6 * 2:
+        if room <= 1e-6:  # the bar is full
             return list(self.bars.values())
         short = ["|", "|:"] if bars_done == 0 else ["||", ":|"]
         return notes + [self.bars[t] for t in short if t in self.bars]

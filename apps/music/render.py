@@ -25,32 +25,16 @@ def engrave(abc, svg_path):
         return "no engraving: verovio is not installed (pip install verovio)"
     verovio.enableLog(verovio.LOG_OFF)
     toolkit = verovio.toolkit()
+    # One page as tall as the tune needs (verovio's largest page holds any tune `generate` writes).
     toolkit.setOptions({"inputFrom": "abc", "adjustPageHeight": True, "breaks": "auto", "pageWidth": 2100,
-                        "scale": 45, "footer": "none",
+                        "pageHeight": 60000, "scale": 45, "footer": "none",
                         "xmlIdSeed": 1})  # element ids from a seed, not random: the same tune, the same bytes
     if not toolkit.loadData(abc):
         return "no engraving: verovio could not read the ABC"
-    # One SVG of the whole tune: every page, one after the other, is what a reader scrolls through.
-    pages = [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
     from apps.common.rundir import atomic_write_text
 
-    atomic_write_text(svg_path, pages[0] if len(pages) == 1 else _stack_svgs(pages))
+    atomic_write_text(svg_path, toolkit.renderToSVG(1))
     return None
-
-
-def _stack_svgs(pages):
-    """One SVG holding several page SVGs one below the other."""
-    import re
-
-    heights = [int(re.search(r'height="(\d+)px"', page).group(1)) for page in pages]
-    width = max(int(re.search(r'width="(\d+)px"', page).group(1)) for page in pages)
-    body, top = [], 0
-    for page, height in zip(pages, heights):
-        inner = page[page.index("?>") + 2:] if page.startswith("<?xml") else page
-        body.append(f'<g transform="translate(0,{top})">{inner}</g>')
-        top += height
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}px" height="{top}px">'
-            + "".join(body) + "</svg>\n")
 
 
 def soundfont():
