@@ -5,9 +5,10 @@ from .attention import BahdanauAttention, LuongAttention, NotPadding
 from .cells import GRUCell, LSTMCell, MyRNNCell
 from .crf import CRF, CRFLoss
 from .rnn import RNN
+from .ngrams import HashedNgramBag
 from .pooling import MaskedMaxMeanPooling
 from .token_features import CharCNN, TokenDropout
 
 CELLS = {"rnn": MyRNNCell, "gru": GRUCell, "lstm": LSTMCell}
 
-__all__ = ["RNN", "AutoregressiveBernoulli", "MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]
+__all__ = ["RNN", "AutoregressiveBernoulli", "MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "HashedNgramBag", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]

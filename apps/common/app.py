@@ -66,6 +66,8 @@ class App:
     callbacks(options, encoders, valid dataset) -> extra Keras callbacks (default none)
     check_run(options, path) -> raise UserError for a run this app's commands cannot use
     check_export(trained, **export options) -> raise UserError before anything is written
+    initialize(model, options, vocabularies) -> None; sets weights of a new run (pretrained vectors, a language
+        model) before training; not called when a run resumes from a backup, whose weights replace them
     """
 
     name: str
@@ -82,6 +84,7 @@ class App:
     callbacks: typing.Callable = lambda options, encoders, valid: []
     check_run: typing.Callable = lambda options, path: None
     check_export: typing.Callable = lambda trained, **export_options: None
+    initialize: typing.Callable = lambda model, options, vocabularies: None
     custom_objects: dict = dataclasses.field(default_factory=dict)
     reduce_lr_option: str = None  # the option that halves the learning rate on a plateau, if any
     export_options: Options = Options()  # options of `export` beyond --export-base and --version
@@ -106,6 +109,8 @@ def train(app, run_dir, given):
     click.echo(summary)
     with strategy.scope():
         model = app.build_model(options, encoders)
+        if not (resuming and any(run.backup_dir.glob("*"))):  # a backup's weights replace these anyway
+            app.initialize(model, options, vocabularies)
     from .training import fit
 
     fit(model, train_ds, valid_ds, run, epochs=options.epochs, monitor=app.monitor, mode=app.mode,

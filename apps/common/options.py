@@ -149,3 +149,12 @@ def recurrent_options(*, cell, units, layers, embedding_dim, dropout):
         Option("embedding_dim", embedding_dim, click.IntRange(min=1)),
         Option("dropout", dropout, click.FloatRange(0, 1, max_open=True)),
     )
+
+
+def pretrained_options():
+    """Word vectors a user has (no quality figure is claimed for them here: this machine cannot download any)."""
+    return Options(
+        Option("embeddings", None, click.Path(dir_okay=False),
+               "GloVe, word2vec or fastText vectors in text format (.gz accepted) to start the word embedding "
+               "from; their dimension must be the embedding's. Coverage is printed."),
+    )

@@ -3,6 +3,7 @@
 import click
 
 from apps.common import app as harness
+from apps.common.pretrained import word_vectors
 
 from . import config, data, evaluate, model, serving
 from .metrics import entities
@@ -11,7 +12,7 @@ APP = harness.App(
     name=config.APP, options=config.OPTIONS, vocabularies=("words", "chars"), monitor="val_f1", mode="max",
     read_training_data=data.read_training_data, build_vocabularies=data.build_vocabularies,
     make_encoders=data.make_encoders, make_datasets=data.make_datasets, build_model=model.build_run_model,
-    write_saved_model=serving.write_run,
+    write_saved_model=serving.write_run, initialize=word_vectors("word_embedding", "words"),
     callbacks=lambda options, encoders, valid: [evaluate.entity_f1_callback(valid, options.tags)],
     reduce_lr_option="reduce_lr_patience",
 )

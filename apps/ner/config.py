@@ -2,7 +2,7 @@
 
 import click
 
-from apps.common.options import Option, Options, data_options, training_options
+from apps.common.options import Option, Options, data_options, pretrained_options, training_options
 
 APP = "ner"
 RATE = click.FloatRange(0, 1, max_open=True)
@@ -27,7 +27,7 @@ OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
     Option("word_dropout", 0.05, RATE, "Share of words replaced by the unknown word in training."),
     Option("reduce_lr_patience", 2, click.IntRange(min=1),
            "Halve the learning rate after N epochs without a better validation F1."),
-) + training_options(epochs=20, batch_size=32, learning_rate=2e-3, clipnorm=5.0, patience=4)
+) + pretrained_options() + training_options(epochs=20, batch_size=32, learning_rate=2e-3, clipnorm=5.0, patience=4)
 
 EVALUATE_OPTIONS = Options(
     Option("test_file", None, click.Path(dir_okay=False), "CoNLL file, same columns as training."),

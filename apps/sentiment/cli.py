@@ -3,6 +3,7 @@
 import click
 
 from apps.common import app as harness
+from apps.common.pretrained import word_vectors
 
 from . import config, data, evaluate, model, serving
 
@@ -10,7 +11,7 @@ APP = harness.App(
     name=config.APP, options=config.OPTIONS, vocabularies=("tokens",), monitor="val_accuracy", mode="max",
     read_training_data=data.read_training_data, build_vocabularies=data.build_vocabularies,
     make_encoders=data.make_encoders, make_datasets=data.make_datasets, build_model=model.build_run_model,
-    write_saved_model=serving.write_run,
+    write_saved_model=serving.write_run, initialize=word_vectors("embedding", "tokens"),
 )
 
 

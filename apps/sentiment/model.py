@@ -2,7 +2,7 @@
 
 import keras
 
-from layers import CELLS, MaskedMaxMeanPooling
+from layers import CELLS, HashedNgramBag, MaskedMaxMeanPooling
 
 
 def build_model(options, vocabulary_size):
@@ -18,6 +18,12 @@ def build_model(options, vocabulary_size):
         x = rnn(x)
     x = MaskedMaxMeanPooling(name="pooling")(x)
     x = keras.layers.Dropout(options["dropout"], name="pooled_dropout")(x)
+    if options["ngrams"]:
+        # The n-gram bag's score joins the recurrent features, and the output layer weighs the two.
+        bag = HashedNgramBag(vocabulary_size, order=options["ngrams"], buckets=options["ngram_buckets"],
+                             rate=options["ngram_dropout"], scale=options["ngram_scale"], seed=options["seed"],
+                             name="ngram_bag")
+        x = keras.layers.Concatenate(name="recurrent_and_ngrams")([x, bag(ids)])
     probability = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
     model = keras.Model(ids, probability, name="sentiment")
     model.compile(
