@@ -1,14 +1,17 @@
 """NER validation entity F1 (conlleval) on CoNLL-2003 eng.testa, with an ablation.
 
     python bench/ner_conll.py [--configs full,softmax,no_chars,gru,rnn] [--data-dir ../shared/data]
-                              [--dataset conll2003|wnut17] [-- extra train options]
+                              [--dataset conll2003|wnut17] [--name NAME] [-- extra train options]
 
 Trains each configuration with `python -m apps.ner train` and writes
-bench/results/ner_<dataset>.md. Reruns continue interrupted runs.
+bench/results/ner_<NAME>.md (NAME: the dataset unless given) with each
+configuration's validation F1 curve, ner_<NAME>_<config>.png.
+Reruns continue interrupted runs.
 """
 
 import argparse
 import csv
+import json
 import os
 import pathlib
 import platform
@@ -18,8 +21,10 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 CONFIGS = {
-    "full": [],                                   # LSTM, char CNN, CRF
+    "full": [],                                   # the defaults: LSTM 200, char CNN 100, CRF (issue 20)
     "large": ["--units", "200", "--char-filters", "100", "--word-dropout", "0.1"],
+    "small": ["--units", "128", "--char-filters", "50", "--word-dropout", "0.05", "--epochs", "20",
+              "--patience", "4"],  # the defaults before issue 20
     "softmax": ["--output", "softmax"],
     "no_chars": ["--no-char-features"],
     "gru": ["--cell", "gru"],
@@ -35,7 +40,22 @@ def summarise(metrics_csv):
     rows = list(csv.DictReader(open(metrics_csv)))
     best = max(rows, key=lambda r: float(r["val_f1"]))
     return {"f1": float(best["val_f1"]), "epoch": int(best["epoch"]) + 1, "epochs_run": len(rows),
-            "minutes": float(rows[-1]["elapsed_seconds"]) / 60}
+            "minutes": float(rows[-1]["elapsed_seconds"]) / 60, "curve": [float(r["val_f1"]) for r in rows]}
+
+
+def plot(name, curve, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(range(1, len(curve) + 1), [100 * f for f in curve], "o-", markersize=3)
+    ax.set(xlabel="epoch", ylabel="validation entity F1", title=f"NER, CoNLL-2003 eng.testa: {name}")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def main():
@@ -44,6 +64,7 @@ def main():
     parser.add_argument("--dataset", default="conll2003", choices=sorted(FILES))
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--runs", default=str(ROOT / "bench" / "runs"))
+    parser.add_argument("--name", help="results file bench/results/ner_NAME.md (default: the dataset)")
     parser.add_argument("extra", nargs="*")
     args = parser.parse_args()
     train, valid = (os.path.join(args.data_dir, f) for f in FILES[args.dataset])
@@ -54,23 +75,34 @@ def main():
                "--valid-file", valid, *CONFIGS[name], *args.extra]
         print("$", " ".join(cmd), flush=True)
         subprocess.run(cmd, cwd=ROOT, check=True)
+        # The best checkpoint scored again by `evaluate`: per-type figures of the model the run keeps.
+        subprocess.run([sys.executable, "-m", "apps.ner", "evaluate", "--run-dir", str(run_dir), "--test-file", valid],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         results[name] = summarise(run_dir / "metrics.csv")
+        plot(name, results[name]["curve"], ROOT / "bench" / "results" / f"ner_{args.name or args.dataset}_{name}.png")
         print(name, results[name], flush=True)
     for name in CONFIGS:  # earlier runs of other configurations, for one table
         metrics = pathlib.Path(args.runs) / f"ner-{args.dataset}-{name}" / "metrics.csv"
         if name not in results and metrics.exists():
             results[name] = summarise(metrics)
+    for name in results:
+        evaluation = pathlib.Path(args.runs) / f"ner-{args.dataset}-{name}" / "evaluation.json"
+        per_type = json.loads(evaluation.read_text())["per_type"] if evaluation.exists() else {}
+        results[name]["per_type"] = " / ".join(f"{kind} {100 * s['f1']:.2f} (P {100 * s['precision']:.1f}, "
+                                               f"R {100 * s['recall']:.1f})" for kind, s in per_type.items())
     lines = [
         f"# NER, {args.dataset} validation entity F1 (conlleval), no pretrained embeddings\n",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores; extra options for {args.configs}: "
         f"{' '.join(args.extra) or 'none'} (other rows: earlier runs, see their epochs)\n",
-        "| configuration | options | best val F1 | at epoch | epochs run | training time |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| configuration | options | best val F1 | at epoch | epochs run | training time | "
+        "per type, best checkpoint (`evaluate`) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, r in results.items():
         lines.append(f"| {name} | {' '.join(CONFIGS[name]) or 'defaults (LSTM, char CNN, CRF)'} | "
-                     f"{100 * r['f1']:.2f} | {r['epoch']} | {r['epochs_run']} | {r['minutes']:.1f} min |")
-    out = ROOT / "bench" / "results" / f"ner_{args.dataset}.md"
+                     f"{100 * r['f1']:.2f} | {r['epoch']} | {r['epochs_run']} | {r['minutes']:.1f} min | "
+                     f"{r['per_type'] or 'not evaluated'} |")
+    out = ROOT / "bench" / "results" / f"ner_{args.name or args.dataset}.md"
     out.write_text("\n".join(lines) + "\n")
     print(out.read_text())
 

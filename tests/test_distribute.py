@@ -75,7 +75,8 @@ def _even_data(tmp_path):
     # Texts cut to 6 tokens fall in one length bucket.
     return {
         "sentiment": ["--train-file", sentiment, "--epochs", "2", "--units", "8", "--embedding-dim", "8",
-                      "--max-tokens", "100", "--max-length", "6", "--batch-size", "10", "--dropout", "0"],
+                      "--max-tokens", "100", "--max-length", "6", "--batch-size", "10", "--dropout", "0",
+                      "--ngram-dropout", "0", "--ngram-buckets", "512"],
         "ner": ["--train-file", write_conll(tmp_path / "train.txt", sentences(48, 0)),
                 "--valid-file", write_conll(tmp_path / "valid.txt", sentences(8, 1)), "--epochs", "2",
                 "--units", "8", "--word-dim", "8", "--batch-size", "8", "--dropout", "0", "--word-dropout", "0"],

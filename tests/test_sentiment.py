@@ -128,3 +128,42 @@ def test_a_run_of_another_app_or_other_options_is_refused(trained, tmp_path):
     assert result.exit_code != 0 and "'ner' app, not 'sentiment'" in result.output
     result = invoke("train", "--run-dir", run_dir, "--train-file", valid, "--units", 16)
     assert result.exit_code != 0 and "other options" in result.output
+
+
+def test_the_ensemble_averages_its_branches_log_odds_and_trains_each_as_a_classifier(trained):
+    import keras
+    import numpy as np
+
+    from apps.common.app import load_run
+    from apps.sentiment.cli import APP
+    from apps.sentiment.model import BranchCrossentropy, positive_probability
+
+    _, run_dir, _ = trained
+    model = load_run(APP, run_dir).model
+    assert model.output.shape[-1] == 3  # the defaults: two recurrent branches and the n-gram bag
+    ids = np.array([[5, 6, 7, 0], [8, 9, 0, 0]])
+    logits = keras.ops.convert_to_numpy(model(ids))
+    probability = keras.ops.convert_to_numpy(positive_probability(model, ids))
+    assert np.allclose(probability, 1 / (1 + np.exp(-logits.mean(axis=1))), atol=1e-6)
+    labels = np.array([1.0, 0.0])
+    by_hand = np.mean([np.mean([np.logaddexp(0, -z) if y else np.logaddexp(0, z) for z in row])
+                       for y, row in zip(labels, logits)])
+    assert np.isclose(float(BranchCrossentropy()(labels, logits)), by_hand, atol=1e-5)
+    rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
+    assert {"val_rnn_0_accuracy", "val_rnn_1_accuracy", "val_ngrams_accuracy"} <= set(rows[-1])
+
+
+def test_one_branch_without_ngrams_is_the_single_classifier_of_older_runs(tmp_path):
+    from tests.fixtures import sentiment_rows, write_jsonl
+
+    train = write_jsonl(tmp_path / "t.jsonl", sentiment_rows(80, seed=0))
+    result = invoke("train", "--run-dir", tmp_path / "run", "--train-file", train, "--epochs", 1,
+                    "--recurrent-branches", 1, "--ngrams", 0, *SMALL)
+    assert result.exit_code == 0, result.output
+    from apps.common.app import load_run
+    from apps.sentiment.cli import APP
+
+    model = load_run(APP, tmp_path / "run").model
+    assert model.layers[-1].name == "probability" and model.output.shape[-1] == 1
+    result = invoke("predict", "--run-dir", tmp_path / "run", "great wonderful film")
+    assert result.exit_code == 0 and result.output.split("\t")[0] in ("positive", "negative", "0", "1")

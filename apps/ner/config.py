@@ -16,18 +16,18 @@ OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
     Option("max_chars", 20, click.IntRange(min=1), "Characters per word seen by the character CNN."),
     # model
     Option("cell", "lstm", click.Choice(["rnn", "gru", "lstm"])),
-    Option("units", 128, click.IntRange(min=1)),
+    Option("units", 200, click.IntRange(min=1)),
     Option("layers", 1, click.IntRange(min=1)),
     Option("word_dim", 100, click.IntRange(min=1)),
     Option("char_features", True, None, "Character CNN features of each word.", flag=True),
     Option("char_dim", 30, click.IntRange(min=1)),
-    Option("char_filters", 50, click.IntRange(min=1)),
+    Option("char_filters", 100, click.IntRange(min=1)),
     Option("output", "crf", click.Choice(["crf", "softmax"])),
     Option("dropout", 0.5, RATE),
-    Option("word_dropout", 0.05, RATE, "Share of words replaced by the unknown word in training."),
+    Option("word_dropout", 0.1, RATE, "Share of words replaced by the unknown word in training."),
     Option("reduce_lr_patience", 2, click.IntRange(min=1),
            "Halve the learning rate after N epochs without a better validation F1."),
-) + pretrained_options() + training_options(epochs=20, batch_size=32, learning_rate=2e-3, clipnorm=5.0, patience=4)
+) + pretrained_options() + training_options(epochs=35, batch_size=32, learning_rate=2e-3, clipnorm=5.0, patience=5)
 
 EVALUATE_OPTIONS = Options(
     Option("test_file", None, click.Path(dir_okay=False), "CoNLL file, same columns as training."),

@@ -18,18 +18,20 @@ OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset
     Option("units", 128, click.IntRange(min=1)),
     Option("layers", 1, click.IntRange(min=1)),
     Option("bidirectional", True, None, flag=True),
+    Option("recurrent_branches", 2, click.IntRange(min=1),
+           "Recurrent classifiers, each with its own embedding and seed, averaged with the n-gram bag.", legacy=1),
     Option("embedding_dim", 128, click.IntRange(min=1)),
     Option("dropout", 0.3, click.FloatRange(0, 1, max_open=True)),
-    Option("max_tokens", 30000, click.IntRange(min=3), "Vocabulary size, padding and OOV included."),
-    Option("max_length", 400, click.IntRange(min=1), "Tokens kept from the start of each text."),
-    Option("ngrams", 0, click.IntRange(min=0),
+    Option("max_tokens", 100000, click.IntRange(min=3), "Vocabulary size, padding and OOV included."),
+    Option("max_length", 800, click.IntRange(min=1), "Tokens kept from the start of each text."),
+    Option("ngrams", 3, click.IntRange(min=0),
            "Add a linear bag of the words and hashed n-grams up to this order (NBSVM/fastText features); 0: none.",
            legacy=0),
     Option("ngram_buckets", 2**21, click.IntRange(min=1), "Hash buckets shared by the n-grams of order 2 and up."),
     Option("ngram_dropout", 0.5, click.FloatRange(0, 1, max_open=True), "Share of n-grams dropped in training."),
-    Option("ngram_scale", 10.0, click.FloatRange(min=0, min_open=True),
+    Option("ngram_scale", 30.0, click.FloatRange(min=0, min_open=True),
            "Learning rate of the n-gram weights relative to the rest of the model."),
-) + pretrained_options() + training_options(epochs=8, batch_size=64, learning_rate=1e-3, clipnorm=1.0, patience=2)
+) + pretrained_options() + training_options(epochs=6, batch_size=64, learning_rate=1e-3, clipnorm=1.0, patience=2)
 
 EVALUATE_OPTIONS = Options(
     Option("test_file", None, click.Path(dir_okay=False), "Labelled file, same format as training."),

@@ -4,12 +4,12 @@ import numpy as np
 
 from apps.common.evaluation import compiled, map_batches
 
+from .model import positive_probability
+
 
 def predict_scores(model, dataset):
     """(true labels [N] int, positive-class probabilities [N]) over batches of (ids [B, T], labels [B])."""
-    import tensorflow as tf
-
-    step = compiled(lambda ids, labels: (tf.reshape(model(ids, training=False), [-1]), labels))
+    step = compiled(lambda ids, labels: (positive_probability(model, ids), labels))
     outputs = map_batches(step, dataset, description="scoring")
     if not outputs:
         return np.zeros(0, int), np.zeros(0, "float32")

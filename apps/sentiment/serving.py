@@ -6,6 +6,8 @@ import tensorflow as tf
 from apps.common.serving import first_rows, nonempty_batch
 from datasets.text_classification import token_ids
 
+from .model import positive_probability
+
 
 def make_serve_fn(model, vectorizer, label_names, max_length):
     """texts [None] tf.string -> {"probability": [None] float32, "label": [None] tf.string}."""
@@ -15,7 +17,7 @@ def make_serve_fn(model, vectorizer, label_names, max_length):
     def serve(texts):
         texts, n = nonempty_batch(texts)
         ids = token_ids(vectorizer, texts, max_length).to_tensor()
-        probability = tf.reshape(model(ids, training=False), [-1])
+        probability = positive_probability(model, ids)
         label = tf.gather(names, tf.cast(probability >= 0.5, tf.int32))
         return first_rows({"probability": probability, "label": label}, n)
 
