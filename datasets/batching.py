@@ -22,7 +22,8 @@ def bucket_boundaries(max_length, first=16):
     return bounds
 
 
-def _bucket(ds, length_fn, bounds, batch_size, padding_values):
+def bucket_by_length(ds, length_fn, bounds, batch_size, padding_values=None):
+    """Padded batches of `batch_size` examples of similar `length_fn`, by the bucket `bounds`."""
     return ds.bucket_by_sequence_length(
         length_fn, bucket_boundaries=bounds, bucket_batch_sizes=[batch_size] * (len(bounds) + 1),
         padding_values=padding_values, drop_remainder=False,
@@ -46,9 +47,9 @@ def bucketed(examples, length_fn, *, bounds, batch_size, shuffle, seed, size, pa
     `length_fn(*example)` is the length that picks the bucket; `bounds` the
     bucket boundaries. The result's cardinality is the true number of batches.
     """
-    count = count_batches(_bucket(examples, length_fn, bounds, batch_size, padding_values), examples=size,
+    count = count_batches(bucket_by_length(examples, length_fn, bounds, batch_size, padding_values), examples=size,
                           description=description)
     if shuffle:
         examples = examples.shuffle(size, seed=seed, reshuffle_each_iteration=True)
-    ds = _bucket(examples, length_fn, bounds, batch_size, padding_values)
+    ds = bucket_by_length(examples, length_fn, bounds, batch_size, padding_values)
     return ds.apply(tf.data.experimental.assert_cardinality(count)).prefetch(tf.data.AUTOTUNE)

@@ -7,7 +7,7 @@ text in the batch (at most `max_length`), 0 the padding id.
 import tensorflow as tf
 import keras
 
-from .batching import bucket_boundaries, bucketed
+from .batching import bucket_boundaries, bucket_by_length, bucketed
 from .errors import DataError
 from .files import read_rows
 from .tfds_loader import load_tfds
@@ -137,3 +137,80 @@ def make_dataset(texts, labels, vectorizer, *, batch_size, max_length, shuffle, 
     return bucketed(ds, lambda ids, _: tf.shape(ids)[0], bounds=bucket_boundaries(max_length),
                     batch_size=batch_size, shuffle=shuffle, seed=seed, size=len(texts),
                     description=f"vectorising {len(texts):,} texts")
+
+
+# Streaming: the same examples read as a stream (datasets.streaming), for corpora of any size.
+
+def _stream_rows(path, text_column, label_column):
+    """(line number, text, raw label) of a labelled file, checked as read_labelled_texts checks them."""
+    for number, (text, label) in read_rows(path, [text_column, label_column]):
+        if not isinstance(text, str):
+            raise DataError(path, f"the text must be a string, got {type(text).__name__}", number)
+        label = _label_text(label)
+        if not label:
+            raise DataError(path, "empty label", number)
+        yield number, text, label
+
+
+def sample_labelled_texts(files, text_column, label_column, size, keep=lambda text: True):
+    """(texts, raw labels) of the first `size` kept examples, taking one line of each file in turn.
+
+    Taking files in turn keeps a sample of shards sorted by label (neg.jsonl,
+    pos.jsonl) from holding one label only.
+    """
+    from .progress import progress
+
+    streams = [_stream_rows(path, text_column, label_column) for path in files]
+    texts, labels = [], []
+    with progress(description=f"sampling up to {size:,} texts", unit="texts", total=size) as bar:
+        while streams and len(texts) < size:
+            for stream in list(streams):
+                row = next(stream, None)
+                if row is None:
+                    streams.remove(stream)
+                elif keep(row[1]):
+                    texts.append(row[1])
+                    labels.append(row[2])
+                    bar.update(1)
+    return texts[:size], labels[:size]
+
+
+def streamed_examples(path, text_column, label_column, vocabulary, keep=lambda text: True):
+    """Yield (text, label as 0./1.) of one file; a label outside `vocabulary` is a DataError naming its line."""
+    index = {value: i for i, value in enumerate(vocabulary)}
+    for number, text, label in _stream_rows(path, text_column, label_column):
+        if not keep(text):
+            continue
+        if label not in index:
+            raise DataError(path, f"label {label!r} is not one of the known labels {vocabulary}", number)
+        yield text, float(index[label])
+
+
+def make_streaming_dataset(files, columns, labels, vectorizer, *, batch_size, max_length, shuffle_buffer, seed,
+                           keep=lambda text: True, sharded_by_file=False):
+    """tf.data of bucketed (ids [B, T], labels [B]) batches read from `files` as they stream; nothing cached.
+
+    `keep(text)` picks the examples (a side of the validation carve);
+    `shuffle_buffer` examples are shuffled at a time (0: file order), and the
+    files too when there are several. `sharded_by_file`: `files` are this
+    worker's share (datasets.streaming.shard_files), so tf.data's own sharding
+    is switched off. The number of batches is not known in advance.
+    """
+    from .streaming import guarded, interleaved
+
+    text_column, label_column = columns
+    generate = guarded(lambda path: streamed_examples(path.decode("utf-8"), text_column, label_column, labels, keep))
+    signature = (tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.float32))
+    ds = interleaved(files, seed if shuffle_buffer else None, lambda path: tf.data.Dataset.from_generator(generate, args=(path,),
+                                                                        output_signature=signature))
+    ds = ds.batch(256).map(lambda t, y: _dense_rows(token_ids(vectorizer, t, max_length), y),
+                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.unbatch().map(lambda ids, length, y: (ids[:length], y))
+    if shuffle_buffer:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    ds = bucket_by_length(ds, lambda ids, _: tf.shape(ids)[0], bucket_boundaries(max_length), batch_size, None)
+    if sharded_by_file:
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        ds = ds.with_options(options)
+    return ds.prefetch(tf.data.AUTOTUNE)

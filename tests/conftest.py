@@ -117,7 +117,8 @@ SHARED_FIXTURES = {"sentiment_trained", "ner_trained", "translation_trained", "m
                    "exported"}
 LONG_ALONE = {"test_layer_tests_pass_on_jax", "test_killed_training_resumes_from_last_completed_epoch",
               "test_mirrored_on_two_cpu_replicas_matches_one_replica_for_every_app_and_continues",
-              "test_two_workers_train_together_only_the_chief_writes_and_a_restart_resumes"}
+              "test_two_workers_train_together_only_the_chief_writes_and_a_restart_resumes",
+              "test_two_workers_streaming_four_shards_each_read_only_their_own"}
 
 
 def _xdist_groups(items):

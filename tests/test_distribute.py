@@ -126,14 +126,15 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _workers(tmp_path, rows, run_dirs, epochs):
+def _workers(tmp_path, rows, run_dirs, epochs, extra=()):
     cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]}
     procs = []
     for index, run_dir in enumerate(run_dirs):
         config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         cmd = [sys.executable, "-m", "apps.sentiment", "train", "--run-dir", str(run_dir),
                "--train-file", rows, "--epochs", str(epochs), "--units", "8", "--embedding-dim", "8",
-               "--max-tokens", "100", "--batch-size", "8", "--strategy", "multi-worker"]
+               "--max-tokens", "100", "--batch-size", "8", "--strategy", "multi-worker", "--ngram-buckets", "1024",
+               *extra]
         scratch_parent = tmp_path / "tmp"  # where the non-chief worker's scratch directory goes
         scratch_parent.mkdir(exist_ok=True)
         env = {**user_environment(), "TF_CONFIG": config, "TMPDIR": str(scratch_parent)}
@@ -166,3 +167,19 @@ def test_two_workers_train_together_only_the_chief_writes_and_a_restart_resumes(
     _workers(tmp_path, rows, [chief, chief], epochs=2)
     assert [int(r["epoch"]) for r in _epochs(chief / "metrics.csv")] == [0, 1]
     assert (tmp_path / "tmp").is_dir() and not list((tmp_path / "tmp").glob("seqapps-worker-*"))
+
+
+def test_two_workers_streaming_four_shards_each_read_only_their_own(tmp_path):
+    from tests.fixtures import sentiment_rows, write_jsonl
+
+    rows = sentiment_rows(160, seed=0)
+    (tmp_path / "shards").mkdir()
+    for i in range(4):
+        write_jsonl(tmp_path / "shards" / f"part-{i}.jsonl", rows[i::4])
+    valid = write_jsonl(tmp_path / "valid.jsonl", sentiment_rows(40, seed=1))
+    chief = tmp_path / "run"
+    outputs = _workers(tmp_path, str(tmp_path / "shards" / "part-*.jsonl"), [chief, chief], epochs=1,
+                       extra=["--pipeline", "stream", "--valid-file", valid])
+    assert "worker 0 of 2 streams 2 of 4 training files (part-0.jsonl, part-2.jsonl)" in outputs[0], outputs[0][-2000:]
+    assert "worker 1 of 2 streams 2 of 4 training files (part-1.jsonl, part-3.jsonl)" in outputs[1], outputs[1][-2000:]
+    assert [int(r["epoch"]) for r in _epochs(chief / "metrics.csv")] == [0]

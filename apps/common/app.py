@@ -113,9 +113,14 @@ def train(app, run_dir, given):
             app.initialize(model, options, vocabularies)
     from .training import fit
 
-    fit(model, train_ds, valid_ds, run, epochs=options.epochs, monitor=app.monitor, mode=app.mode,
-        patience=options.patience, extra_callbacks=app.callbacks(options, encoders, valid_ds),
-        reduce_lr_patience=options.get(app.reduce_lr_option) if app.reduce_lr_option else None)
+    try:
+        fit(model, train_ds, valid_ds, run, epochs=options.epochs, monitor=app.monitor, mode=app.mode,
+            patience=options.patience, extra_callbacks=app.callbacks(options, encoders, valid_ds),
+            reduce_lr_patience=options.get(app.reduce_lr_option) if app.reduce_lr_option else None)
+    except Exception as err:  # a bad line met while streaming: its own one-line error, the last epoch kept
+        from datasets.streaming import raise_stream_error
+
+        raise_stream_error(err)
     click.echo(f"model written to {run.model_path}" if run.writer else "worker done: the chief writes the run")
     return run
 

@@ -88,9 +88,11 @@ def make_strategy(name, cpu_replicas=None):
 
 
 def shard_by_data(dataset):
-    """Each worker takes every n-th batch: our pipelines are built in memory, not from files."""
+    """Each worker takes every n-th batch of an in-memory pipeline; a pipeline sharded by file is left alone."""
     import tensorflow as tf
 
+    if dataset.options().experimental_distribute.auto_shard_policy == tf.data.experimental.AutoShardPolicy.OFF:
+        return dataset  # a streamed pipeline that already reads only this worker's files
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options)

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 
 import keras
 
@@ -192,8 +193,11 @@ def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, mo
         keras.callbacks.TensorBoard(str(run_dir.logs_dir)),
     ]
     callbacks += _reduce_lr(monitor, mode, reduce_lr_patience)
-    history = model.fit(train_data, validation_data=valid_data, epochs=epochs, callbacks=callbacks, shuffle=False,
-                        verbose=verbose)
+    with warnings.catch_warnings():
+        # A streamed pipeline's size is learnt by its first epoch, which Keras reports as running "out of data".
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        history = model.fit(train_data, validation_data=valid_data, epochs=epochs, callbacks=callbacks,
+                            shuffle=False, verbose=verbose)
     if history_from is not run_dir:  # a worker's scratch copy: the chief keeps the model
         return history
     if not run_dir.best_checkpoint.exists():

@@ -1,0 +1,84 @@
+"""--pipeline stream: files read as training goes, carved by hash, sharded by file, errors named mid-stream."""
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from apps.sentiment.cli import cli
+from datasets.errors import DataError
+from datasets.streaming import expand_files, in_validation, shard_files
+from datasets.text_classification import sample_labelled_texts, streamed_examples
+from tests.fixtures import SENTIMENT_SMALL, sentiment_rows, write_jsonl
+
+pytestmark = pytest.mark.tf_only
+
+
+def _shards(folder, rows, n):
+    return [write_jsonl(folder / f"s{i}.jsonl", rows[i::n]) for i in range(n)]
+
+
+def _side(files, valid, fraction=0.2, seed=0):
+    keep = (lambda t: in_validation(t, fraction, seed)) if valid else (lambda t: not in_validation(t, fraction, seed))
+    return sorted(text for path in files for text, _ in streamed_examples(path, "text", "label", ["0", "1"], keep))
+
+
+def test_the_carve_is_the_same_whatever_the_files_and_their_order(tmp_path):
+    rows = [dict(r, text=f"{r['text']} {i}") for i, r in enumerate(sentiment_rows(300, seed=0))]  # distinct texts
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    one = [write_jsonl(tmp_path / "a" / "all.jsonl", rows)]
+    three = _shards(tmp_path / "b", rows[::-1], 3)
+    valid, train = _side(one, True), _side(one, False)
+    assert valid == _side(three, True) and train == _side(three, False)
+    assert not set(valid) & set(train) and len(valid) + len(train) == 300
+    assert 0.12 < len(valid) / 300 < 0.28
+
+
+def test_files_globs_lists_and_a_pattern_that_matches_nothing(tmp_path):
+    files = _shards(tmp_path, sentiment_rows(20), 3)
+    assert expand_files(str(tmp_path / "s*.jsonl")) == files
+    assert expand_files(f"{files[2]},{files[0]}") == [files[2], files[0]]
+    with pytest.raises(DataError, match="nothing-\\*.jsonl: no file matches this pattern"):
+        expand_files(str(tmp_path / "nothing-*.jsonl"))
+
+
+def test_each_worker_gets_every_nth_file_when_there_are_enough(monkeypatch):
+    cluster = {"worker": ["a:1", "b:2"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    assert shard_files(["f0", "f1", "f2", "f3"]) == (["f1", "f3"], True)
+    assert shard_files(["f0"]) == (["f0"], False)  # fewer files than workers: sharded by data instead
+    monkeypatch.delenv("TF_CONFIG")
+    assert shard_files(["f0", "f1"]) == (["f0", "f1"], False)
+
+
+def test_the_sample_takes_the_files_in_turn(tmp_path):
+    negative = write_jsonl(tmp_path / "neg.jsonl", [{"text": f"bad {i}", "label": 0} for i in range(50)])
+    positive = write_jsonl(tmp_path / "pos.jsonl", [{"text": f"good {i}", "label": 1} for i in range(50)])
+    texts, labels = sample_labelled_texts([negative, positive], "text", "label", 10)
+    assert texts[:4] == ["bad 0", "good 0", "bad 1", "good 1"] and sorted(set(labels)) == ["0", "1"]
+
+
+def _train(*args):
+    return CliRunner().invoke(cli, ["train", *[str(a) for a in args]], catch_exceptions=False)
+
+
+def test_streamed_training_learns_and_a_bad_line_met_in_a_later_epoch_loses_nothing(tmp_path):
+    files = _shards(tmp_path, sentiment_rows(240, seed=0), 4)
+    run_dir = tmp_path / "run"
+    common = ["--run-dir", run_dir, "--train-file", str(tmp_path / "s*.jsonl"), "--pipeline", "stream",
+              "--vocabulary-sample", 40, "--learning-rate", 0.02, *SENTIMENT_SMALL]
+    result = _train(*common, "--epochs", 2)
+    assert result.exit_code == 0, result.output
+    assert "streaming 4 training file(s); validation carved by a hash of the text" in result.output
+    rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
+    assert [int(r["epoch"]) for r in rows] == [0, 1] and float(rows[-1]["val_accuracy"]) > 0.8
+    checkpoint = (run_dir / "checkpoints" / "best.keras").read_bytes()
+    with open(files[3], "a") as handle:  # met only while epoch 3 streams: beyond the vocabulary sample
+        handle.write("{not json\n")
+    result = _train(*common, "--epochs", 3)
+    lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert result.exit_code != 0 and lines == [f"Error: {files[3]}:61: not valid JSON (Expecting property name "
+                                               f"enclosed in double quotes at column 2)"], result.output
+    assert [int(r["epoch"]) for r in csv.DictReader(open(run_dir / "metrics.csv"))] == [0, 1]
+    assert (run_dir / "checkpoints" / "best.keras").read_bytes() == checkpoint and (run_dir / "model.keras").exists()
