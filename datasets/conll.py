@@ -22,13 +22,21 @@ def read_conll(path, tag_column=-1, token_prefix=""):
     Every token line must have as many columns as the file's first one, and
     every tag must be O, B-TYPE or I-TYPE.
     """
-    sentences, tokens, tags = [], [], []
+    sentences = list(iter_conll(path, tag_column, token_prefix))
+    if not sentences:
+        raise DataError(path, "no sentences in the file")
+    return sentences
+
+
+def iter_conll(path, tag_column=-1, token_prefix=""):
+    """The sentences of `read_conll`, yielded as they are read (a file without any yields nothing)."""
+    tokens, tags = [], []
     width = None
     start = None
     for number, line in read_lines(path):
         if not line.strip():
             if tokens:
-                sentences.append((tokens, tags, start))
+                yield tokens, tags, start
                 tokens, tags = [], []
             continue
         fields = line.split("\t") if "\t" in line else line.split()
@@ -55,10 +63,7 @@ def read_conll(path, tag_column=-1, token_prefix=""):
         tokens.append(token)
         tags.append(tag)
     if tokens:
-        sentences.append((tokens, tags, start))
-    if not sentences:
-        raise DataError(path, "no sentences in the file")
-    return sentences
+        yield tokens, tags, start
 
 
 def to_iob2(tags):
@@ -158,3 +163,49 @@ def make_dataset(sentences, tag_index, word_lookup, char_lookup, *, batch_size, 
                     padding_values=({"words": tf.constant(0, tf.int64), "chars": tf.constant(0, tf.int64)},
                                     tf.constant(-1, tf.int32)),
                     description=f"encoding {len(sentences):,} sentences")
+
+
+def streamed_sentences(path, tag_index, tag_column=-1, token_prefix="", keep=lambda key: True):
+    """Yield (tokens [n] str, IOB2 tag ids [n] int) of the kept sentences of one file.
+
+    `keep(key)` sees the sentence's tokens joined by spaces (the carve's key).
+    A tag the training sample never had is a DataError naming its line.
+    """
+    for tokens, tags, line in iter_conll(path, tag_column, token_prefix):
+        if not keep(" ".join(tokens)):
+            continue
+        ids = []
+        for offset, tag in enumerate(to_iob2(tags)):
+            if tag not in tag_index:
+                raise DataError(path, f"entity type of {tag!r} never occurs in the training sample", line + offset)
+            ids.append(tag_index[tag])
+        yield tokens, ids
+
+
+def make_streaming_dataset(files, generate, word_lookup, char_lookup, *, batch_size, max_chars, shuffle_buffer,
+                           seed, sharded_by_file=False):
+    """The batches of `make_dataset`, from `generate(path)` (e.g. streamed_sentences) over `files`; nothing cached.
+
+    `shuffle_buffer` sentences are shuffled at a time (0: file order); buckets
+    up to 128 tokens (longer sentences share the last one). The number of
+    batches is not known in advance.
+    """
+    import tensorflow as tf
+
+    from .batching import bucket_boundaries, bucket_by_length
+    from .streaming import from_generators, sharded_by_file as files_only
+
+    signature = (tf.TensorSpec([None], tf.string), tf.TensorSpec([None], tf.int32))
+    ds = from_generators(files, generate, signature, shuffle_seed=seed if shuffle_buffer else None)
+
+    def encode(tokens, tags):
+        words, chars = encode_tokens(tokens, word_lookup, char_lookup, max_chars)
+        return words, chars, tags.to_tensor(-1), tokens.row_lengths()
+
+    ds = ds.ragged_batch(256).map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
+    ds = ds.map(lambda w, c, t, n: ({"words": w[:n], "chars": c[:n]}, t[:n]))
+    if shuffle_buffer:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    padding = ({"words": tf.constant(0, tf.int64), "chars": tf.constant(0, tf.int64)}, tf.constant(-1, tf.int32))
+    ds = bucket_by_length(ds, lambda x, t: tf.shape(t)[0], bucket_boundaries(128, first=8), batch_size, padding)
+    return (files_only(ds) if sharded_by_file else ds).prefetch(tf.data.AUTOTUNE)

@@ -11,9 +11,11 @@ Under multi-worker training each worker reads its own share of the files
 (`shard_files`), so a cluster holds no more than its share per machine.
 """
 
+import dataclasses
 import glob
 import json
 import os
+import typing
 
 from .errors import DataError
 from .splits import stable_fraction
@@ -22,6 +24,38 @@ from .splits import stable_fraction
 # Keras as a TensorFlow error with the message buried in a traceback; it is kept here
 # so that the harness can re-raise the original, one-line error (`raise_stream_error`).
 _errors = []
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamedSource:
+    """One side of a streamed data set: its files, and which of their examples it keeps (`keep(key)`)."""
+
+    files: list
+    keep: typing.Callable
+    source: str
+
+
+def carved_sources(train_pattern, valid_pattern, fraction, seed):
+    """(train, valid) StreamedSources: the validation files as they are, else a carve of the training files.
+
+    The carve keeps an example on the validation side when the stable hash
+    of (seed, its key) falls below `fraction`; equal keys stay together.
+    """
+    files = expand_files(train_pattern)
+    if valid_pattern:
+        return (StreamedSource(files, _everything, train_pattern),
+                StreamedSource(expand_files(valid_pattern), _everything, valid_pattern))
+    return (StreamedSource(files, lambda key: not in_validation(key, fraction, seed), train_pattern),
+            StreamedSource(files, lambda key: in_validation(key, fraction, seed), train_pattern))
+
+
+def _everything(key):
+    return True
+
+
+def is_carved(train, valid):
+    """Whether two StreamedSources are the sides of one carve."""
+    return train.files is valid.files
 
 
 def expand_files(pattern):
@@ -89,6 +123,33 @@ def raise_stream_error(err):
     if kept is not None:
         raise kept from None
     raise err
+
+
+def from_generators(files, generate, signature, shuffle_seed=None):
+    """Examples of `generate(path)` for every file (guarded: a DataError comes back as itself), interleaved."""
+    import tensorflow as tf
+
+    guarded_generate = guarded(lambda path: generate(path.decode("utf-8")))
+    return interleaved(files, shuffle_seed, lambda path: tf.data.Dataset.from_generator(
+        guarded_generate, args=(path,), output_signature=signature))
+
+
+def sharded_by_file(dataset):
+    """`dataset` with tf.data's auto-sharding off: it already reads only this worker's files."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    return dataset.with_options(options)
+
+
+def share_summary(files, all_files, by_file):
+    """The line saying which training files this process streams."""
+    index, workers = worker_share()
+    if by_file:
+        names = ", ".join(os.path.basename(f) for f in files)
+        return f"worker {index} of {workers} streams {len(files)} of {len(all_files)} training files ({names})"
+    return f"streaming {len(files)} training file(s)"
 
 
 def interleaved(files, shuffle_seed, make_dataset, cycle_length=4):

@@ -196,21 +196,16 @@ def make_streaming_dataset(files, columns, labels, vectorizer, *, batch_size, ma
     worker's share (datasets.streaming.shard_files), so tf.data's own sharding
     is switched off. The number of batches is not known in advance.
     """
-    from .streaming import guarded, interleaved
+    from .streaming import from_generators, sharded_by_file as files_only
 
     text_column, label_column = columns
-    generate = guarded(lambda path: streamed_examples(path.decode("utf-8"), text_column, label_column, labels, keep))
-    signature = (tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.float32))
-    ds = interleaved(files, seed if shuffle_buffer else None, lambda path: tf.data.Dataset.from_generator(generate, args=(path,),
-                                                                        output_signature=signature))
+    ds = from_generators(files, lambda path: streamed_examples(path, text_column, label_column, labels, keep),
+                         (tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.float32)),
+                         shuffle_seed=seed if shuffle_buffer else None)
     ds = ds.batch(256).map(lambda t, y: _dense_rows(token_ids(vectorizer, t, max_length), y),
                            num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.unbatch().map(lambda ids, length, y: (ids[:length], y))
     if shuffle_buffer:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     ds = bucket_by_length(ds, lambda ids, _: tf.shape(ids)[0], bucket_boundaries(max_length), batch_size, None)
-    if sharded_by_file:
-        options = tf.data.Options()
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-        ds = ds.with_options(options)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return (files_only(ds) if sharded_by_file else ds).prefetch(tf.data.AUTOTUNE)

@@ -82,3 +82,26 @@ def test_streamed_training_learns_and_a_bad_line_met_in_a_later_epoch_loses_noth
                                                f"enclosed in double quotes at column 2)"], result.output
     assert [int(r["epoch"]) for r in csv.DictReader(open(run_dir / "metrics.csv"))] == [0, 1]
     assert (run_dir / "checkpoints" / "best.keras").read_bytes() == checkpoint and (run_dir / "model.keras").exists()
+
+
+def test_ner_streams_conll_shards_and_names_a_tag_it_never_sampled(tmp_path):
+    from apps.ner.cli import cli as ner
+    from tests.fixtures import NER_SMALL, ner_sentences, write_conll
+
+    sentences = ner_sentences(240, seed=0)
+    files = [write_conll(tmp_path / f"part-{i}.txt", sentences[i::3]) for i in range(3)]
+    common = ["train", "--run-dir", tmp_path / "run", "--train-file", str(tmp_path / "part-*.txt"), "--pipeline",
+              "stream", "--vocabulary-sample", 30, *NER_SMALL]
+    result = CliRunner().invoke(ner, [str(a) for a in common + ["--epochs", 3]], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "streaming 3 training file(s); validation carved by a hash of the sentence" in result.output
+    assert "vocabularies from 30 sentences" in result.output
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert float(rows[-1]["val_f1"]) > 0.8, rows[-1]
+    with open(files[2], "a") as handle:
+        handle.write("\nParis NNP I-NP I-CITY\n")
+    lines = sum(1 for _ in open(files[2]))
+    result = CliRunner().invoke(ner, [str(a) for a in common + ["--epochs", 4]], catch_exceptions=False)
+    assert result.exit_code != 0
+    assert f"Error: {files[2]}:{lines}: entity type of 'B-CITY' never occurs in the training sample" in result.output
+    assert len(list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))) == 3

@@ -50,6 +50,24 @@ class ElapsedTime(keras.callbacks.Callback):
             logs["elapsed_seconds"] = round(self.already + time.monotonic() - self.start, 1)
 
 
+class StepLog(keras.callbacks.Callback):
+    """Appends "batches-so-far unix-time" after the first and every `every`-th training batch to `path`.
+
+    For benchmarks (bench/scale.py): set SEQAPPS_STEP_LOG=FILE to get the time
+    to the first step and the steady throughput of any training command.
+    """
+
+    def __init__(self, path, every=10):
+        super().__init__()
+        self.path, self.every, self.batches = path, every, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+        if self.batches == 1 or self.batches % self.every == 0:
+            with open(self.path, "a") as handle:
+                handle.write(f"{self.batches} {time.time():.3f}\n")
+
+
 class WeightNoise(keras.callbacks.Callback):
     """Gaussian weight noise (Graves 2011): each training step's gradient is taken at noisy weights.
 
@@ -193,6 +211,8 @@ def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, mo
         keras.callbacks.TensorBoard(str(run_dir.logs_dir)),
     ]
     callbacks += _reduce_lr(monitor, mode, reduce_lr_patience)
+    if os.environ.get("SEQAPPS_STEP_LOG"):
+        callbacks.append(StepLog(os.environ["SEQAPPS_STEP_LOG"]))
     with warnings.catch_warnings():
         # A streamed pipeline's size is learnt by its first epoch, which Keras reports as running "out of data".
         warnings.filterwarnings("ignore", message="Your input ran out of data")

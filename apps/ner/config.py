@@ -2,14 +2,16 @@
 
 import click
 
-from apps.common.options import Option, Options, data_options, pretrained_options, training_options
+from apps.common.options import (
+    Option, Options, data_options, pretrained_options, streaming_options, training_options,
+)
 
 APP = "ner"
 RATE = click.FloatRange(0, 1, max_open=True)
 
 OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
                        dataset_help="tensorflow-datasets name, used when no --train-file is given.",
-                       valid_fraction=0.1, examples="sentences") + Options(
+                       valid_fraction=0.1, examples="sentences") + streaming_options("sentences") + Options(
     # data
     Option("tag_column", -1, int, "0-based column of the tag; -1: the last."),
     Option("token_prefix", "", None, "Prefix to strip from every token, e.g. 'en:' for WikiANN."),

@@ -1,9 +1,13 @@
 """Where the NER app's sentences come from: CoNLL files or tensorflow-datasets."""
 
+import dataclasses
+
 from apps.common.app import TrainingData
+from apps.common.errors import UserError
 from datasets.conll import is_iob2, read_conll, to_iob2
 from datasets.errors import DataError
 from datasets.splits import carve
+from datasets.streaming import StreamedSource
 from datasets.tfds_loader import load_tfds
 
 
@@ -65,7 +69,10 @@ def tag_names(sentences):
 
 
 def read_training_data(options):
-    """TrainingData of IOB2 sentences; the run records the tags and the source's scheme."""
+    """TrainingData of IOB2 sentences, or of two StreamedSources plus a bounded sample with --pipeline stream;
+    the run records the tags and the source's scheme."""
+    if options.get("pipeline") == "stream":
+        return _stream_sources(options)
     train, valid, scheme = load_training_data(options)
     tags = tag_names(train)
     check_tags(valid, {t: i for i, t in enumerate(tags)},
@@ -77,7 +84,7 @@ def build_vocabularies(options, data):
     """{"words": lower-cased, digits as 0, by frequency; "chars": by frequency} of the training sentences."""
     from datasets.conll import build_vocabularies as by_frequency
 
-    words, chars = by_frequency(data.train)
+    words, chars = by_frequency(data.recorded_sample if isinstance(data.train, StreamedSource) else data.train)
     return {"words": words, "chars": chars}
 
 
@@ -100,9 +107,68 @@ def make_dataset(options, encoders, sentences, shuffle=False, batch_size=None):
 
 def make_datasets(options, encoders, data):
     """(train, validation, summary)."""
+    if isinstance(data.train, StreamedSource):
+        return _streaming_datasets(options, encoders, data)
     word_lookup, char_lookup = encoders
     summary = (f"{len(data.train)} training and {len(data.valid)} validation sentences "
                f"({options.source_scheme} converted to IOB2); {word_lookup.vocabulary_size()} words, "
                f"{char_lookup.vocabulary_size()} characters, tags {options.tags}")
     return make_dataset(options, encoders, data.train, shuffle=True), make_dataset(options, encoders, data.valid), \
         summary
+
+
+# --pipeline stream: the training files are read as training goes (datasets.streaming).
+
+@dataclasses.dataclass(frozen=True)
+class StreamedTrainingData(TrainingData):
+    """TrainingData of two StreamedSources, with the bounded sample the tags and vocabularies come from."""
+
+    recorded_sample: list = dataclasses.field(default_factory=list)
+
+
+def _stream_sources(options):
+    from datasets.conll import iter_conll
+    from datasets.streaming import carved_sources
+
+    if not options["train_file"]:
+        raise UserError("--pipeline stream reads --train-file (a path, glob or list); tensorflow-datasets "
+                        "sources are read with --pipeline memory")
+    train, valid = carved_sources(options["train_file"], options["valid_file"], options["valid_fraction"],
+                                  options["seed"])
+    streams = [iter_conll(path, options["tag_column"], options["token_prefix"]) for path in train.files]
+    sample = []
+    while streams and len(sample) < options["vocabulary_sample"]:  # one sentence of each file in turn
+        for stream in list(streams):
+            sentence = next(stream, None)
+            if sentence is None:
+                streams.remove(stream)
+            elif train.keep(" ".join(sentence[0])):
+                sample.append(sentence)
+    if not sample:
+        raise DataError(options["train_file"], "no training sentences in the files")
+    sample, scheme = as_iob2(sample[:options["vocabulary_sample"]])
+    return StreamedTrainingData(train, valid, {"tags": tag_names(sample), "source_scheme": scheme,
+                                               "scheme": "IOB2"}, recorded_sample=sample)
+
+
+def _streaming_datasets(options, encoders, data):
+    from datasets.conll import make_streaming_dataset, streamed_sentences
+    from datasets.streaming import is_carved, shard_files, share_summary
+
+    word_lookup, char_lookup = encoders
+    tag_index = {t: i for i, t in enumerate(options.tags)}
+    read = dict(tag_column=options.tag_column, token_prefix=options.token_prefix)
+    batches = dict(batch_size=options.batch_size, max_chars=options.max_chars, seed=options.seed)
+    files, by_file = shard_files(data.train.files)
+    train = make_streaming_dataset(
+        files, lambda path: streamed_sentences(path, tag_index, keep=data.train.keep, **read), word_lookup,
+        char_lookup, shuffle_buffer=options.shuffle_buffer, sharded_by_file=by_file, **batches)
+    valid = make_streaming_dataset(
+        data.valid.files, lambda path: streamed_sentences(path, tag_index, keep=data.valid.keep, **read),
+        word_lookup, char_lookup, shuffle_buffer=0, **batches)
+    carved = "carved by a hash of the sentence" if is_carved(data.train, data.valid) else "as given"
+    summary = (f"{share_summary(files, data.train.files, by_file)}; validation {carved}; "
+               f"vocabularies from {len(data.recorded_sample):,} sentences ({options.source_scheme} converted to "
+               f"IOB2): {word_lookup.vocabulary_size()} words, {char_lookup.vocabulary_size()} characters; "
+               f"tags {options.tags}")
+    return train, valid, summary

@@ -2,25 +2,19 @@
 
 import click
 
-from apps.common.options import Option, Options, data_options, pretrained_options, training_options
+from apps.common.options import (
+    Option, Options, data_options, pretrained_options, streaming_options, training_options,
+)
 
 APP = "sentiment"
 CELLS = click.Choice(["rnn", "gru", "lstm"])
 
 OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset="imdb_reviews",
                        dataset_help="tensorflow-datasets name, used when no --train-file is given.",
-                       valid_fraction=0.1, examples="texts") + Options(
+                       valid_fraction=0.1, examples="texts") + streaming_options("texts") + Options(
     # data
     Option("text_column", "text", None, "Header name or JSON key, or a 0-based number for files without a header."),
     Option("label_column", "label"),
-    Option("pipeline", "memory", click.Choice(["memory", "stream"]),
-           "memory: read, carve and vectorise everything first; stream: read the files as training goes, in "
-           "bounded memory (any corpus size; --train-file may be a glob or a comma-separated list; validation "
-           "carved by a stable hash of the text).", legacy="memory"),
-    Option("shuffle_buffer", 10000, click.IntRange(min=0), "Examples shuffled at a time with --pipeline stream."),
-    Option("vocabulary_sample", 50000, click.IntRange(min=1),
-           "Training texts (the first, taking the files in turn) that the vocabulary is counted on with "
-           "--pipeline stream."),
     # model
     Option("cell", "gru", CELLS),
     Option("units", 128, click.IntRange(min=1)),

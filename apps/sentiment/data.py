@@ -1,11 +1,9 @@
 """Where the sentiment app's examples come from: local files or tensorflow-datasets."""
 
-import dataclasses
-import typing
-
 from apps.common.app import TrainingData
 from apps.common.errors import UserError
 from datasets.files import parse_column
+from datasets.streaming import StreamedSource
 from datasets.splits import carve
 from datasets.text_classification import (
     encode_labels, label_vocabulary, load_tfds_texts, read_labelled_texts,
@@ -40,7 +38,7 @@ def load_training_data(options):
 
 
 def read_training_data(options):
-    """TrainingData of ((texts, labels), (texts, labels)), or of two StreamedTexts with --pipeline stream;
+    """TrainingData of ((texts, labels), (texts, labels)), or of two StreamedSources with --pipeline stream;
     the run records the label vocabulary."""
     if options.get("pipeline") == "stream":
         train, valid, labels = _stream_sources(options)
@@ -68,9 +66,9 @@ def build_vocabularies(options, data):
     """{"tokens": the vocabulary of the training texts, most frequent first, padding and OOV first}."""
     from datasets.text_classification import adapt_vectorizer, make_vectorizer, sample_labelled_texts
 
-    if isinstance(data.train, StreamedTexts):
-        columns = parse_column(options["text_column"]), parse_column(options["label_column"])
-        texts, _ = sample_labelled_texts(data.train.files, *columns, options.vocabulary_sample, data.train.keep)
+    if isinstance(data.train, StreamedSource):
+        texts, _ = sample_labelled_texts(data.train.files, *_columns(options), options.vocabulary_sample,
+                                         data.train.keep)
     else:
         texts = data.train[0]
     return {"tokens": adapt_vectorizer(make_vectorizer(options.max_tokens), texts).get_vocabulary()}
@@ -87,7 +85,7 @@ def make_datasets(options, vectorizer, data):
     """(train, validation, summary): bucketed batches of (ids [B, T], labels [B])."""
     from datasets.text_classification import make_dataset
 
-    if isinstance(data.train, StreamedTexts):
+    if isinstance(data.train, StreamedSource):
         return _streaming_datasets(options, vectorizer, data)
     batches = dict(vectorizer=vectorizer, batch_size=options.batch_size, max_length=options.max_length,
                    seed=options.seed)
@@ -100,56 +98,36 @@ def make_datasets(options, vectorizer, data):
 
 # --pipeline stream: the training files are read as training goes (datasets.streaming).
 
-@dataclasses.dataclass(frozen=True)
-class StreamedTexts:
-    """Where a side of a streamed data set comes from: files, and which of their examples it keeps."""
-
-    files: list
-    keep: typing.Callable
-    source: str
-
-
 def _stream_sources(options):
-    """(train StreamedTexts, valid StreamedTexts, label vocabulary), reading only a bounded sample."""
-    from datasets.streaming import expand_files, in_validation
+    """(train StreamedSource, valid StreamedSource, label vocabulary), reading only a bounded sample."""
+    from datasets.streaming import carved_sources
     from datasets.text_classification import label_vocabulary, sample_labelled_texts
 
     if not options["train_file"]:
         raise UserError("--pipeline stream reads --train-file (a path, glob or list); tensorflow-datasets "
                         "sources are read with --pipeline memory")
-    files = expand_files(options["train_file"])
-    columns = parse_column(options["text_column"]), parse_column(options["label_column"])
-    if options["valid_file"]:
-        everything = lambda text: True  # noqa: E731
-        train = StreamedTexts(files, everything, options["train_file"])
-        valid = StreamedTexts(expand_files(options["valid_file"]), everything, options["valid_file"])
-    else:
-        fraction, seed = options["valid_fraction"], options["seed"]
-        train = StreamedTexts(files, lambda text: not in_validation(text, fraction, seed), options["train_file"])
-        valid = StreamedTexts(files, lambda text: in_validation(text, fraction, seed), options["train_file"])
-    _, raw = sample_labelled_texts(files, *columns, options["vocabulary_sample"])
+    train, valid = carved_sources(options["train_file"], options["valid_file"], options["valid_fraction"],
+                                  options["seed"])
+    _, raw = sample_labelled_texts(train.files, *_columns(options), options["vocabulary_sample"])
     return train, valid, label_vocabulary(raw, options["train_file"])
 
 
-def _streaming_datasets(options, vectorizer, data):
-    import os
+def _columns(options):
+    return parse_column(options["text_column"]), parse_column(options["label_column"])
 
-    from datasets.streaming import shard_files, worker_share
+
+def _streaming_datasets(options, vectorizer, data):
+    from datasets.streaming import is_carved, shard_files, share_summary
     from datasets.text_classification import make_streaming_dataset
 
-    columns = parse_column(options["text_column"]), parse_column(options["label_column"])
     batches = dict(vectorizer=vectorizer, batch_size=options.batch_size, max_length=options.max_length,
                    seed=options.seed)
     files, by_file = shard_files(data.train.files)
-    train = make_streaming_dataset(files, columns, options.labels, keep=data.train.keep, sharded_by_file=by_file,
-                                   shuffle_buffer=options.shuffle_buffer, **batches)
-    valid = make_streaming_dataset(data.valid.files, columns, options.labels, keep=data.valid.keep,
+    train = make_streaming_dataset(files, _columns(options), options.labels, keep=data.train.keep,
+                                   sharded_by_file=by_file, shuffle_buffer=options.shuffle_buffer, **batches)
+    valid = make_streaming_dataset(data.valid.files, _columns(options), options.labels, keep=data.valid.keep,
                                    shuffle_buffer=0, **batches)
-    carved = "carved by a hash of the text" if data.train.files is data.valid.files else "as given"
-    index, workers = worker_share()
-    share = (f"worker {index} of {workers} streams {len(files)} of {len(data.train.files)} training files "
-             f"({', '.join(os.path.basename(f) for f in files)})" if by_file
-             else f"streaming {len(files)} training file(s)")
-    summary = (f"{share}; validation {carved}; vocabulary {vectorizer.vocabulary_size()}; "
-               f"labels {options.labels}")
+    carved = "carved by a hash of the text" if is_carved(data.train, data.valid) else "as given"
+    summary = (f"{share_summary(files, data.train.files, by_file)}; validation {carved}; "
+               f"vocabulary {vectorizer.vocabulary_size()}; labels {options.labels}")
     return train, valid, summary
