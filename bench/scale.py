@@ -1,17 +1,19 @@
-"""Memory, time to the first step and throughput of sentiment training as the corpus grows.
+"""Memory, time to the first step and throughput of training as the corpus grows.
 
-    python bench/scale.py [--sizes 1,4,16,64] [--memory-sizes 1,4] [--seconds 60] [--data-dir ../shared/data]
+    python bench/scale.py [--app sentiment|ner] [--sizes 1,4,16,64] [--memory-sizes 1,4] [--seconds 60]
+                          [--data-dir ../shared/data]
 
-For each size k the IMDB training file (../shared/data/imdb/train.jsonl.gz,
-25,000 reviews) is repeated k times in a temporary directory: as k shard files
-(links to one unpacked copy, so the disk holds one) for `--pipeline stream`,
-and as one concatenated file for `--pipeline memory`, which reads one file.
-Each run is `python -m apps.sentiment train --epochs 1 --max-length 200` with
-the app's defaults otherwise, stopped `--seconds` after its first training
-step. Measured from outside (Linux /proc): the peak resident memory of the
-process until it is stopped, the time from launch to the first training step,
-and the steady throughput (reviews per second between the 20th logged batch
-and the last), from SEQAPPS_STEP_LOG. Writes bench/results/scale.md.
+For each size k the app's training file (IMDB's train.jsonl.gz, 25,000
+reviews; CoNLL-2003's train.txt, 14,041 sentences) is repeated k times in a
+temporary directory: as k shard files (links to one unpacked copy, so the disk
+holds one) for `--pipeline stream`, and as one concatenated file for
+`--pipeline memory`, which reads one file. Each run is the app's `train
+--epochs 1` with its defaults otherwise (sentiment: `--max-length 200`),
+stopped `--seconds` after its first training step. Measured from outside
+(Linux /proc): the peak resident memory of the process until it is stopped,
+the time from launch to the first training step, and the steady throughput
+(examples per second between the 20th logged batch and the last), from
+SEQAPPS_STEP_LOG. Writes bench/results/scale_<app>.md.
 """
 
 import argparse
@@ -26,7 +28,10 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BATCH = 64
+APPS = {  # training file, what an example is, examples in it, extra train options, batch size
+    "sentiment": ("imdb/train.jsonl.gz", "reviews", 25000, ["--max-length", "200"], 64),
+    "ner": ("conll2003/train.txt", "sentences", 14041, [], 32),
+}
 
 
 def resident_bytes(pid):
@@ -40,12 +45,13 @@ def resident_bytes(pid):
     return 0
 
 
-def measure(train_file, pipeline, seconds, scratch):
-    """{peak_gib, first_step_s, reviews_per_s} of one training run stopped `seconds` after its first step."""
+def measure(app, train_file, pipeline, seconds, scratch):
+    """{peak_gib, first_step_s, per_s} of one training run stopped `seconds` after its first step."""
+    _, _, _, extra, batch = APPS[app]
     step_log = scratch / f"steps-{pipeline}-{time.time_ns()}.txt"
     run_dir = scratch / f"run-{pipeline}-{time.time_ns()}"
-    cmd = [sys.executable, "-m", "apps.sentiment", "train", "--run-dir", str(run_dir), "--train-file", train_file,
-           "--pipeline", pipeline, "--epochs", "1", "--max-length", "200", "--batch-size", str(BATCH)]
+    cmd = [sys.executable, "-m", f"apps.{app}", "train", "--run-dir", str(run_dir), "--train-file", train_file,
+           "--pipeline", pipeline, "--epochs", "1", "--batch-size", str(batch), *extra]
     env = {**os.environ, "SEQAPPS_STEP_LOG": str(step_log)}
     start = time.time()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -66,28 +72,32 @@ def measure(train_file, pipeline, seconds, scratch):
     (b0, t0), (b1, t1) = steady[0], steady[-1]
     shutil.rmtree(run_dir, ignore_errors=True)
     return {"peak_gib": peak / 2**30, "first_step_s": first - start,
-            "reviews_per_s": (b1 - b0) * BATCH / (t1 - t0) if t1 > t0 else float("nan")}
+            "per_s": (b1 - b0) * batch / (t1 - t0) if t1 > t0 else float("nan")}
 
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--app", default="sentiment", choices=sorted(APPS))
     parser.add_argument("--sizes", default="1,4,16,64")
     parser.add_argument("--memory-sizes", default="1,4")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     args = parser.parse_args()
+    source, what, count, extra, batch = APPS[args.app]
+    suffix = ".txt" if args.app == "ner" else ".jsonl"
     scratch = pathlib.Path(tempfile.mkdtemp(prefix="seqapps-scale-"))
     rows = []
     try:
-        one = scratch / "imdb.jsonl"
-        with gzip.open(os.path.join(args.data_dir, "imdb", "train.jsonl.gz"), "rb") as src, open(one, "wb") as dst:
+        one = scratch / f"one{suffix}"
+        path = os.path.join(args.data_dir, source)
+        with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as src, open(one, "wb") as dst:
             shutil.copyfileobj(src, dst)
         for k in [int(k) for k in args.memory_sizes.split(",") if k]:
-            joined = scratch / f"joined-{k}.jsonl"
+            joined = scratch / f"joined-{k}{suffix}"
             with open(joined, "wb") as dst:
                 for _ in range(k):
                     dst.write(one.read_bytes())
-            result = measure(str(joined), "memory", args.seconds, scratch)
+            result = measure(args.app, str(joined), "memory", args.seconds, scratch)
             rows.append(("memory", k, result))
             print(rows[-1], flush=True)
             joined.unlink()
@@ -95,27 +105,27 @@ def main():
             shards = scratch / f"shards-{k}"
             shards.mkdir()
             for i in range(k):
-                os.link(one, shards / f"part-{i:03d}.jsonl")
-            result = measure(str(shards / "part-*.jsonl"), "stream", args.seconds, scratch)
+                os.link(one, shards / f"part-{i:03d}{suffix}")
+            result = measure(args.app, str(shards / f"part-*{suffix}"), "stream", args.seconds, scratch)
             rows.append(("stream", k, result))
             print(rows[-1], flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     lines = [
-        "# Sentiment training as the corpus grows: memory, time to the first step, throughput\n",
-        f"`python bench/scale.py --sizes {args.sizes} --memory-sizes {args.memory_sizes} --seconds {args.seconds:g}` "
-        f"on {platform.machine()}, {os.cpu_count()} cores, one run at a time. The IMDB training file (25,000 "
-        "reviews, 35 MB unpacked) repeated k times; `train --epochs 1 --max-length 200`, the app's defaults "
-        f"otherwise (batch {BATCH}), stopped {args.seconds:g} s after the first step. Peak: resident memory of the "
-        "process until then. Throughput: reviews per second after the 20th batch. The shards are hard links of one "
-        "file, so reading is from the page cache, not the disk.\n",
-        "| pipeline | reviews | peak memory | time to first step | training throughput |",
+        f"# {args.app} training as the corpus grows: memory, time to the first step, throughput\n",
+        f"`python bench/scale.py --app {args.app} --sizes {args.sizes} --memory-sizes {args.memory_sizes} "
+        f"--seconds {args.seconds:g}` on {platform.machine()}, {os.cpu_count()} cores, one run at a time. "
+        f"`{source}` ({count:,} {what}) repeated k times; `train --epochs 1 {' '.join(extra)}`, the app's defaults "
+        f"otherwise (batch {batch}), stopped {args.seconds:g} s after the first step. Peak: resident memory of the "
+        f"process until then. Throughput: {what} per second after the 20th batch. The shards are hard links of "
+        "one file, so reading is from the page cache, not the disk.\n",
+        f"| pipeline | {what} | peak memory | time to first step | training throughput |",
         "| --- | --- | --- | --- | --- |",
     ]
     for pipeline, k, r in rows:
-        lines.append(f"| {pipeline} | {25000 * k:,} ({k}x) | {r['peak_gib']:.2f} GiB | {r['first_step_s']:.0f} s | "
-                     f"{r['reviews_per_s']:.0f} reviews/s |")
-    out = ROOT / "bench" / "results" / "scale.md"
+        lines.append(f"| {pipeline} | {count * k:,} ({k}x) | {r['peak_gib']:.2f} GiB | {r['first_step_s']:.0f} s | "
+                     f"{r['per_s']:.0f} {what}/s |")
+    out = ROOT / "bench" / "results" / f"scale_{args.app}.md"
     out.write_text("\n".join(lines) + "\n")
     print(out.read_text())
 

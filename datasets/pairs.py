@@ -8,7 +8,15 @@ from .files import read_lines
 
 def read_pairs(path, source_column=0, target_column=1):
     """(source, target) pairs, NFC-normalised so accents compare equal however they were typed."""
-    pairs, width = [], None
+    pairs = list(iter_pairs(path, source_column, target_column))
+    if not pairs:
+        raise DataError(path, "no sentence pairs in the file")
+    return pairs
+
+
+def iter_pairs(path, source_column=0, target_column=1):
+    """The pairs of `read_pairs`, yielded as they are read (a file without any yields nothing)."""
+    width = None
     for number, line in read_lines(path):
         if not line.strip():
             continue
@@ -23,7 +31,4 @@ def read_pairs(path, source_column=0, target_column=1):
         source, target = (unicodedata.normalize("NFC", fields[c].strip()) for c in (source_column, target_column))
         if not source or not target:
             raise DataError(path, "empty sentence", number)
-        pairs.append((source, target))
-    if not pairs:
-        raise DataError(path, "no sentence pairs in the file")
-    return pairs
+        yield source, target

@@ -110,12 +110,8 @@ def ids_to_text(ids, vocabulary, level):
     return tf.strings.regex_replace(text, r"([¿¡('])\s", r"\1")
 
 
-def make_dataset(pairs, source_lookup, target_lookup, *, max_length, batch_size, shuffle, seed):
-    """Bucketed batches of ({"source", "target_in"}, target_out), their number known; encoded once, cached."""
-    from .batching import bucket_boundaries, bucketed
-
-    sources = tf.constant([s for s, _ in pairs])
-    targets = tf.constant([t for _, t in pairs])
+def _pair_ids(source_lookup, target_lookup, max_length):
+    """A function: (sources [B], targets [B]) -> padded ids and lengths of source, target_in, target_out."""
 
     def to_ids(source, target):
         src = encode(source, source_lookup["lookup"], source_lookup["level"], max_length)
@@ -129,9 +125,44 @@ def make_dataset(pairs, source_lookup, target_lookup, *, max_length, batch_size,
         return (src.to_tensor(), src.row_lengths(), target_in.to_tensor(), target_out.to_tensor(),
                 target_in.row_lengths())
 
-    ds = tf.data.Dataset.from_tensor_slices((sources, targets)).batch(1024).map(to_ids).unbatch()
-    ds = ds.map(lambda s, sn, ti, to, tn: ({"source": s[:tf.maximum(sn, 1)], "target_in": ti[:tn]}, to[:tn]))
-    ds = ds.cache()
+    return to_ids
+
+
+def _as_inputs(source, source_length, target_in, target_out, target_length):
+    return {"source": source[:tf.maximum(source_length, 1)], "target_in": target_in[:target_length]}, \
+        target_out[:target_length]
+
+
+def make_dataset(pairs, source_lookup, target_lookup, *, max_length, batch_size, shuffle, seed):
+    """Bucketed batches of ({"source", "target_in"}, target_out), their number known; encoded once, cached."""
+    from .batching import bucket_boundaries, bucketed
+
+    sources = tf.constant([s for s, _ in pairs])
+    targets = tf.constant([t for _, t in pairs])
+    ds = tf.data.Dataset.from_tensor_slices((sources, targets)).batch(1024).map(
+        _pair_ids(source_lookup, target_lookup, max_length)).unbatch()
+    ds = ds.map(_as_inputs).cache()
     return bucketed(ds, lambda x, y: tf.shape(x["source"])[0], bounds=bucket_boundaries(max_length, first=8),
                     batch_size=batch_size, shuffle=shuffle, seed=seed, size=len(pairs),
                     description=f"encoding {len(pairs):,} sentence pairs")
+
+
+def make_streaming_dataset(files, generate, source_lookup, target_lookup, *, max_length, batch_size,
+                           shuffle_buffer, seed, sharded_by_file=False):
+    """The batches of `make_dataset`, from `generate(path)` ((source, target) strings) over `files`; nothing cached.
+
+    `shuffle_buffer` pairs are shuffled at a time (0: file order). The number
+    of batches is not known in advance.
+    """
+    from .batching import bucket_boundaries, bucket_by_length
+    from .streaming import from_generators, sharded_by_file as files_only
+
+    signature = (tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.string))
+    ds = from_generators(files, generate, signature, shuffle_seed=seed if shuffle_buffer else None)
+    ds = ds.batch(256).map(_pair_ids(source_lookup, target_lookup, max_length), num_parallel_calls=tf.data.AUTOTUNE,
+                           deterministic=True).unbatch().map(_as_inputs)
+    if shuffle_buffer:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    ds = bucket_by_length(ds, lambda x, y: tf.shape(x["source"])[0], bucket_boundaries(max_length, first=8),
+                          batch_size)
+    return (files_only(ds) if sharded_by_file else ds).prefetch(tf.data.AUTOTUNE)

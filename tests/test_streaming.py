@@ -105,3 +105,31 @@ def test_ner_streams_conll_shards_and_names_a_tag_it_never_sampled(tmp_path):
     assert result.exit_code != 0
     assert f"Error: {files[2]}:{lines}: entity type of 'B-CITY' never occurs in the training sample" in result.output
     assert len(list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))) == 3
+
+
+def test_translation_streams_pair_shards_carved_by_source_sentence(tmp_path):
+    from apps.translation.cli import cli as translation
+    from datasets.dates import date_pairs
+
+    pairs = date_pairs(600, seed=0)
+    pairs += [(source.upper(), target) for source, target in pairs[:50]]  # the same sources, other case
+    for i in range(3):
+        (tmp_path / f"pairs-{i}.tsv").write_text("".join(f"{s}\t{t}\n" for s, t in pairs[i::3]))
+    common = ["train", "--run-dir", tmp_path / "run", "--train-file", str(tmp_path / "pairs-*.tsv"), "--pipeline",
+              "stream", "--level", "char", "--units", 16, "--embedding-dim", 8, "--batch-size", 32]
+    result = CliRunner().invoke(translation, [str(a) for a in common + ["--epochs", 2]], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "streaming 3 training file(s); validation carved by source sentence" in result.output
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert float(rows[1]["val_loss"]) < float(rows[0]["val_loss"])
+    from apps.translation.data import _pairs, source_key
+    from datasets.streaming import carved_sources
+
+    train, valid = carved_sources(str(tmp_path / "pairs-*.tsv"), None, 0.05, 0)
+    options = {"source_column": 0, "target_column": 1}
+    train_keys = {source_key(p) for f in train.files for p in _pairs(options, f, train.keep)}
+    valid_keys = {source_key(p) for f in valid.files for p in _pairs(options, f, valid.keep)}
+    assert valid_keys and not train_keys & valid_keys  # "JAN 5, 2001" and "jan 5, 2001" on one side
+    result = CliRunner().invoke(translation, [str(a) for a in common + ["--valid-split", "random", "--run-dir",
+                                                                        tmp_path / "r2"]])
+    assert result.exit_code != 0 and "use --valid-split by-source" in result.output

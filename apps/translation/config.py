@@ -2,7 +2,7 @@
 
 import click
 
-from apps.common.options import Option, Options, data_options, training_options
+from apps.common.options import Option, Options, data_options, streaming_options, training_options
 
 APP = "translation"
 BEAM = Options(
@@ -12,7 +12,7 @@ BEAM = Options(
 
 OPTIONS = data_options(train_help="Tab-separated sentence pairs.", dataset="dates",
                        dataset_help="'dates' (generated offline) or a tensorflow-datasets translation set.",
-                       valid_fraction=0.05, examples="pairs") + Options(
+                       valid_fraction=0.05, examples="pairs") + streaming_options("pairs") + Options(
     # data
     Option("valid_split", "by-source", click.Choice(["by-source", "random"]),
            "How validation pairs are carved from the training file: by-source puts all pairs of one source "

@@ -2,7 +2,9 @@
 
 from apps.common.app import TrainingData
 from datasets.dates import date_pairs
+from apps.common.errors import UserError
 from datasets.splits import carve, carve_by_key
+from datasets.streaming import StreamedSource
 from datasets.pairs import read_pairs
 from datasets.tfds_loader import load_tfds
 
@@ -58,7 +60,10 @@ def load_evaluation_data(options, test_file=None, dataset=None, size=10000, seed
 
 
 def read_training_data(options):
-    """TrainingData of (source, target) pairs; the run records the token level it resolved."""
+    """TrainingData of (source, target) pairs, or of two StreamedSources with --pipeline stream; the run records
+    the token level it resolved."""
+    if options.get("pipeline") == "stream":
+        return _stream_sources(options)
     train, valid = load_training_data(options)
     return TrainingData(train, valid, {"level": level_of(options)})
 
@@ -67,8 +72,9 @@ def build_vocabularies(options, data):
     """{"source", "target"}: each side's tokens by frequency; targets keep their case unless target_case=lower."""
     from datasets.seq2seq import build_vocabulary
 
-    return {"source": build_vocabulary([s for s, _ in data.train], options.level, options.max_tokens),
-            "target": build_vocabulary([t for _, t in data.train], options.level, options.max_tokens,
+    pairs = _sample(options, data.train) if isinstance(data.train, StreamedSource) else data.train
+    return {"source": build_vocabulary([s for s, _ in pairs], options.level, options.max_tokens),
+            "target": build_vocabulary([t for _, t in pairs], options.level, options.max_tokens,
                                        lowercase=options.target_case == "lower")}
 
 
@@ -89,7 +95,65 @@ def make_datasets(options, encoders, data):
                                   "lowercase": options.target_case == "lower"},
                    max_length=options.max_length, batch_size=options.batch_size,
                    seed=options.seed)
+    if isinstance(data.train, StreamedSource):
+        return _streaming_datasets(options, data, batches)
     summary = (f"{len(data.train)} training and {len(data.valid)} validation pairs; {options.level} vocabularies "
                f"{source_lookup.vocabulary_size()} -> {target_lookup.vocabulary_size()}")
     return make_dataset(data.train, shuffle=True, **batches), make_dataset(data.valid, shuffle=False, **batches), \
         summary
+
+
+# --pipeline stream: the training files are read as training goes (datasets.streaming).
+
+def _stream_sources(options):
+    from datasets.streaming import carved_sources
+
+    if not options["train_file"]:
+        raise UserError("--pipeline stream reads --train-file (a path, glob or list); generated dates and "
+                        "tensorflow-datasets sources are read with --pipeline memory")
+    if options["valid_split"] == "random" and not options["valid_file"]:
+        raise UserError("--pipeline stream carves validation by source sentence: use --valid-split by-source")
+    train, valid = carved_sources(options["train_file"], options["valid_file"], options["valid_fraction"],
+                                  options["seed"])
+    return TrainingData(train, valid, {"level": level_of(options)})
+
+
+def _pairs(options, path, keep):
+    """Yield the (source, target) pairs of one file whose source key `keep` accepts."""
+    from datasets.pairs import iter_pairs
+
+    for pair in iter_pairs(path, options["source_column"], options["target_column"]):
+        if keep(source_key(pair)):
+            yield pair
+
+
+def _sample(options, side):
+    """The first --vocabulary-sample pairs of a StreamedSource, one pair of each file in turn."""
+    streams = [_pairs(options, path, side.keep) for path in side.files]
+    sample = []
+    while streams and len(sample) < options["vocabulary_sample"]:
+        for stream in list(streams):
+            pair = next(stream, None)
+            if pair is None:
+                streams.remove(stream)
+            else:
+                sample.append(pair)
+    return sample[:options["vocabulary_sample"]]
+
+
+def _streaming_datasets(options, data, batches):
+    from datasets.seq2seq import make_streaming_dataset
+    from datasets.streaming import is_carved, shard_files, share_summary
+
+    del batches["seed"]
+    files, by_file = shard_files(data.train.files)
+    train = make_streaming_dataset(files, lambda path: _pairs(options, path, data.train.keep),
+                                   shuffle_buffer=options.shuffle_buffer, sharded_by_file=by_file,
+                                   seed=options.seed, **batches)
+    valid = make_streaming_dataset(data.valid.files, lambda path: _pairs(options, path, data.valid.keep),
+                                   shuffle_buffer=0, seed=options.seed, **batches)
+    carved = "carved by source sentence (a stable hash)" if is_carved(data.train, data.valid) else "as given"
+    source_lookup, target_lookup = batches["source_lookup"]["lookup"], batches["target_lookup"]["lookup"]
+    summary = (f"{share_summary(files, data.train.files, by_file)}; validation {carved}; {options.level} "
+               f"vocabularies {source_lookup.vocabulary_size()} -> {target_lookup.vocabulary_size()}")
+    return train, valid, summary
