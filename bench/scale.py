@@ -1,19 +1,19 @@
 """Memory, time to the first step and throughput of training as the corpus grows.
 
-    python bench/scale.py [--app sentiment|ner] [--sizes 1,4,16,64] [--memory-sizes 1,4] [--seconds 60]
-                          [--data-dir ../shared/data]
+    python bench/scale.py [--app sentiment|ner|translation] [--sizes 1,4,16,64] [--memory-sizes 1,4]
+                          [--seconds 60] [--data-dir ../shared/data]
 
 For each size k the app's training file (IMDB's train.jsonl.gz, 25,000
-reviews; CoNLL-2003's train.txt, 14,041 sentences) is repeated k times in a
-temporary directory: as k shard files (links to one unpacked copy, so the disk
-holds one) for `--pipeline stream`, and as one concatenated file for
-`--pipeline memory`, which reads one file. Each run is the app's `train
---epochs 1` with its defaults otherwise (sentiment: `--max-length 200`),
-stopped `--seconds` after its first training step. Measured from outside
-(Linux /proc): the peak resident memory of the process until it is stopped,
-the time from launch to the first training step, and the steady throughput
-(examples per second between the 20th logged batch and the last), from
-SEQAPPS_STEP_LOG. Writes bench/results/scale_<app>.md.
+reviews; CoNLL-2003's train.txt, 14,041 sentences; spa-eng/pairs.tsv, 113,964
+pairs) is repeated k times in a temporary directory: as k shard files (links
+to one unpacked copy, so the disk holds one) for `--pipeline stream`, and as
+one concatenated file for `--pipeline memory`, which reads one file. Each run
+is the app's `train --epochs 1` with its defaults otherwise (sentiment:
+`--max-length 200`), stopped `--seconds` after its first training step.
+Measured from outside (Linux /proc): the peak resident memory of the process
+until it is stopped, the time from launch to the first training step, and the
+steady throughput (examples per second between the 20th logged batch and the
+last), from SEQAPPS_STEP_LOG. Writes bench/results/scale_<app>.md.
 """
 
 import argparse
@@ -31,6 +31,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 APPS = {  # training file, what an example is, examples in it, extra train options, batch size
     "sentiment": ("imdb/train.jsonl.gz", "reviews", 25000, ["--max-length", "200"], 64),
     "ner": ("conll2003/train.txt", "sentences", 14041, [], 32),
+    "translation": ("spa-eng/pairs.tsv", "pairs", 113964, [], 64),
 }
 
 
@@ -84,7 +85,7 @@ def main():
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     args = parser.parse_args()
     source, what, count, extra, batch = APPS[args.app]
-    suffix = ".txt" if args.app == "ner" else ".jsonl"
+    suffix = {"sentiment": ".jsonl", "ner": ".txt", "translation": ".tsv"}[args.app]
     scratch = pathlib.Path(tempfile.mkdtemp(prefix="seqapps-scale-"))
     rows = []
     try:
