@@ -46,12 +46,17 @@ def test_initialize_loads_the_rows_into_the_named_layer(tmp_path):
     import keras
 
     path = _vectors_file(tmp_path / "v.txt", ["film 1 2 3", "great 4 5 6"])
-    model = keras.Sequential([keras.Input((None,), dtype="int64"), keras.layers.Embedding(7, 3, name="emb")])
-    before = model.get_layer("emb").embeddings.numpy()
+    ids = keras.Input((None,), dtype="int64")
+    branches = [keras.layers.Embedding(7, 3, name=name)(ids) for name in ("emb", "emb_1", "emb_extra")]
+    model = keras.Model(ids, branches)
+    before = {name: model.get_layer(name).embeddings.numpy() for name in ("emb", "emb_1", "emb_extra")}
     coverage = word_vectors("emb", "tokens")(model, RunOptions(embeddings=path), {"tokens": VOCABULARY})
-    after = model.get_layer("emb").embeddings.numpy()
-    assert after[2].tolist() == [1, 2, 3] and after[5].tolist() == [4, 5, 6]
-    assert np.array_equal(after[[0, 1, 3, 4, 6]], before[[0, 1, 3, 4, 6]]) and coverage.exact == 2
+    for name in ("emb", "emb_1"):  # every branch's embedding, each over its own random start
+        after = model.get_layer(name).embeddings.numpy()
+        assert after[2].tolist() == [1, 2, 3] and after[5].tolist() == [4, 5, 6]
+        assert np.array_equal(after[[0, 1, 3, 4, 6]], before[name][[0, 1, 3, 4, 6]])
+    assert np.array_equal(model.get_layer("emb_extra").embeddings.numpy(), before["emb_extra"])
+    assert coverage.exact == 2
     assert word_vectors("emb", "tokens")(model, RunOptions(embeddings=None), {"tokens": VOCABULARY}) is None
 
 
