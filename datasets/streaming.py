@@ -125,6 +125,19 @@ def raise_stream_error(err):
     raise err
 
 
+def round_robin(iterators, limit):
+    """Up to `limit` items, one of each iterator in turn: a sample of shards sorted by label still mixes them."""
+    iterators, items = list(iterators), []
+    while iterators and len(items) < limit:
+        for iterator in list(iterators):
+            item = next(iterator, None)
+            if item is None:
+                iterators.remove(iterator)
+            elif len(items) < limit:
+                items.append(item)
+    return items
+
+
 def from_generators(files, generate, signature, shuffle_seed=None):
     """Examples of `generate(path)` for every file (guarded: a DataError comes back as itself), interleaved."""
     import tensorflow as tf

@@ -152,27 +152,10 @@ def _stream_rows(path, text_column, label_column):
         yield number, text, label
 
 
-def sample_labelled_texts(files, text_column, label_column, size, keep=lambda text: True):
-    """(texts, raw labels) of the first `size` kept examples, taking one line of each file in turn.
-
-    Taking files in turn keeps a sample of shards sorted by label (neg.jsonl,
-    pos.jsonl) from holding one label only.
-    """
-    from .progress import progress
-
-    streams = [_stream_rows(path, text_column, label_column) for path in files]
-    texts, labels = [], []
-    with progress(description=f"sampling up to {size:,} texts", unit="texts", total=size) as bar:
-        while streams and len(texts) < size:
-            for stream in list(streams):
-                row = next(stream, None)
-                if row is None:
-                    streams.remove(stream)
-                elif keep(row[1]):
-                    texts.append(row[1])
-                    labels.append(row[2])
-                    bar.update(1)
-    return texts[:size], labels[:size]
+def labelled_rows(path, text_column, label_column):
+    """Yield (text, raw label) of a labelled file as it is read."""
+    for _, text, label in _stream_rows(path, text_column, label_column):
+        yield text, label
 
 
 def streamed_examples(path, text_column, label_column, vocabulary, keep=lambda text: True):

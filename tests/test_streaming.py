@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from apps.sentiment.cli import cli
 from datasets.errors import DataError
-from datasets.streaming import expand_files, in_validation, shard_files
-from datasets.text_classification import sample_labelled_texts, streamed_examples
+from datasets.streaming import expand_files, in_validation, round_robin, shard_files
+from datasets.text_classification import labelled_rows, streamed_examples
 from tests.fixtures import SENTIMENT_SMALL, sentiment_rows, write_jsonl
 
 pytestmark = pytest.mark.tf_only
@@ -55,8 +55,8 @@ def test_each_worker_gets_every_nth_file_when_there_are_enough(monkeypatch):
 def test_the_sample_takes_the_files_in_turn(tmp_path):
     negative = write_jsonl(tmp_path / "neg.jsonl", [{"text": f"bad {i}", "label": 0} for i in range(50)])
     positive = write_jsonl(tmp_path / "pos.jsonl", [{"text": f"good {i}", "label": 1} for i in range(50)])
-    texts, labels = sample_labelled_texts([negative, positive], "text", "label", 10)
-    assert texts[:4] == ["bad 0", "good 0", "bad 1", "good 1"] and sorted(set(labels)) == ["0", "1"]
+    sample = round_robin((labelled_rows(path, "text", "label") for path in (negative, positive)), 10)
+    assert sample[:4] == [("bad 0", "0"), ("good 0", "1"), ("bad 1", "0"), ("good 1", "1")] and len(sample) == 10
 
 
 def _train(*args):

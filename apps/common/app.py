@@ -42,6 +42,37 @@ class TrainingData:
     recorded: dict = dataclasses.field(default_factory=dict)  # e.g. {"labels": [...]}: kept in config.json
 
 
+@dataclasses.dataclass(frozen=True)
+class StreamedTrainingData(TrainingData):
+    """TrainingData of two datasets.streaming.StreamedSources (--pipeline stream), and the bounded sample of
+    training examples that the vocabularies (and labels or tags) come from."""
+
+    sample: list = dataclasses.field(default_factory=list)
+
+
+def streamed_sides(options, key_of, read, what):
+    """(train StreamedSource, valid StreamedSource, sample) of --pipeline stream's --train-file/--valid-file.
+
+    `read(path)` yields a file's examples, `key_of(example)` the carve's key;
+    the sample is the first --vocabulary-sample training examples, one of each
+    file in turn. A UserError when there is no file to stream, a DataError when
+    the files hold no training example.
+    """
+    from datasets.errors import DataError
+    from datasets.streaming import carved_sources, round_robin
+
+    if not options["train_file"]:
+        raise UserError("--pipeline stream reads --train-file (a path, glob or list); other sources are read "
+                        "with --pipeline memory")
+    train, valid = carved_sources(options["train_file"], options["valid_file"], options["valid_fraction"],
+                                  options["seed"])
+    kept = lambda path: (example for example in read(path) if train.keep(key_of(example)))  # noqa: E731
+    sample = round_robin((kept(path) for path in train.files), options["vocabulary_sample"])
+    if not sample:
+        raise DataError(options["train_file"], f"no training {what} in the files")
+    return train, valid, sample
+
+
 @dataclasses.dataclass
 class TrainedRun:
     """A finished run, ready to score, serve or export."""

@@ -1,9 +1,6 @@
 """Where the NER app's sentences come from: CoNLL files or tensorflow-datasets."""
 
-import dataclasses
-
-from apps.common.app import TrainingData
-from apps.common.errors import UserError
+from apps.common.app import StreamedTrainingData, TrainingData, streamed_sides
 from datasets.conll import is_iob2, read_conll, to_iob2
 from datasets.errors import DataError
 from datasets.splits import carve
@@ -84,7 +81,7 @@ def build_vocabularies(options, data):
     """{"words": lower-cased, digits as 0, by frequency; "chars": by frequency} of the training sentences."""
     from datasets.conll import build_vocabularies as by_frequency
 
-    words, chars = by_frequency(data.recorded_sample if isinstance(data.train, StreamedSource) else data.train)
+    words, chars = by_frequency(data.sample if isinstance(data.train, StreamedSource) else data.train)
     return {"words": words, "chars": chars}
 
 
@@ -119,36 +116,16 @@ def make_datasets(options, encoders, data):
 
 # --pipeline stream: the training files are read as training goes (datasets.streaming).
 
-@dataclasses.dataclass(frozen=True)
-class StreamedTrainingData(TrainingData):
-    """TrainingData of two StreamedSources, with the bounded sample the tags and vocabularies come from."""
-
-    recorded_sample: list = dataclasses.field(default_factory=list)
-
-
 def _stream_sources(options):
+    """StreamedTrainingData whose tags and scheme come from the sample, as the vocabularies do."""
     from datasets.conll import iter_conll
-    from datasets.streaming import carved_sources
 
-    if not options["train_file"]:
-        raise UserError("--pipeline stream reads --train-file (a path, glob or list); tensorflow-datasets "
-                        "sources are read with --pipeline memory")
-    train, valid = carved_sources(options["train_file"], options["valid_file"], options["valid_fraction"],
-                                  options["seed"])
-    streams = [iter_conll(path, options["tag_column"], options["token_prefix"]) for path in train.files]
-    sample = []
-    while streams and len(sample) < options["vocabulary_sample"]:  # one sentence of each file in turn
-        for stream in list(streams):
-            sentence = next(stream, None)
-            if sentence is None:
-                streams.remove(stream)
-            elif train.keep(" ".join(sentence[0])):
-                sample.append(sentence)
-    if not sample:
-        raise DataError(options["train_file"], "no training sentences in the files")
-    sample, scheme = as_iob2(sample[:options["vocabulary_sample"]])
+    train, valid, sample = streamed_sides(
+        options, lambda sentence: " ".join(sentence[0]),
+        lambda path: iter_conll(path, options["tag_column"], options["token_prefix"]), "sentences")
+    sample, scheme = as_iob2(sample)
     return StreamedTrainingData(train, valid, {"tags": tag_names(sample), "source_scheme": scheme,
-                                               "scheme": "IOB2"}, recorded_sample=sample)
+                                               "scheme": "IOB2"}, sample=sample)
 
 
 def _streaming_datasets(options, encoders, data):
@@ -168,7 +145,7 @@ def _streaming_datasets(options, encoders, data):
         word_lookup, char_lookup, shuffle_buffer=0, **batches)
     carved = "carved by a hash of the sentence" if is_carved(data.train, data.valid) else "as given"
     summary = (f"{share_summary(files, data.train.files, by_file)}; validation {carved}; "
-               f"vocabularies from {len(data.recorded_sample):,} sentences ({options.source_scheme} converted to "
+               f"vocabularies from {len(data.sample):,} sentences ({options.source_scheme} converted to "
                f"IOB2): {word_lookup.vocabulary_size()} words, {char_lookup.vocabulary_size()} characters; "
                f"tags {options.tags}")
     return train, valid, summary

@@ -1,7 +1,6 @@
 """Where the sentiment app's examples come from: local files or tensorflow-datasets."""
 
-from apps.common.app import TrainingData
-from apps.common.errors import UserError
+from apps.common.app import StreamedTrainingData, TrainingData, streamed_sides
 from datasets.files import parse_column
 from datasets.streaming import StreamedSource
 from datasets.splits import carve
@@ -41,8 +40,7 @@ def read_training_data(options):
     """TrainingData of ((texts, labels), (texts, labels)), or of two StreamedSources with --pipeline stream;
     the run records the label vocabulary."""
     if options.get("pipeline") == "stream":
-        train, valid, labels = _stream_sources(options)
-        return TrainingData(train, valid, {"labels": labels})
+        return _stream_sources(options)
     train, valid, labels = load_training_data(options)
     return TrainingData(train, valid, {"labels": labels})
 
@@ -64,13 +62,9 @@ def evaluation_source(options, test_file=None, dataset=None, split="test"):
 
 def build_vocabularies(options, data):
     """{"tokens": the vocabulary of the training texts, most frequent first, padding and OOV first}."""
-    from datasets.text_classification import adapt_vectorizer, make_vectorizer, sample_labelled_texts
+    from datasets.text_classification import adapt_vectorizer, make_vectorizer
 
-    if isinstance(data.train, StreamedSource):
-        texts, _ = sample_labelled_texts(data.train.files, *_columns(options), options.vocabulary_sample,
-                                         data.train.keep)
-    else:
-        texts = data.train[0]
+    texts = [text for text, _ in data.sample] if isinstance(data.train, StreamedSource) else data.train[0]
     return {"tokens": adapt_vectorizer(make_vectorizer(options.max_tokens), texts).get_vocabulary()}
 
 
@@ -99,17 +93,14 @@ def make_datasets(options, vectorizer, data):
 # --pipeline stream: the training files are read as training goes (datasets.streaming).
 
 def _stream_sources(options):
-    """(train StreamedSource, valid StreamedSource, label vocabulary), reading only a bounded sample."""
-    from datasets.streaming import carved_sources
-    from datasets.text_classification import label_vocabulary, sample_labelled_texts
+    """StreamedTrainingData whose label vocabulary comes from the sample, as the vocabulary does."""
+    from datasets.text_classification import label_vocabulary, labelled_rows
 
-    if not options["train_file"]:
-        raise UserError("--pipeline stream reads --train-file (a path, glob or list); tensorflow-datasets "
-                        "sources are read with --pipeline memory")
-    train, valid = carved_sources(options["train_file"], options["valid_file"], options["valid_fraction"],
-                                  options["seed"])
-    _, raw = sample_labelled_texts(train.files, *_columns(options), options["vocabulary_sample"])
-    return train, valid, label_vocabulary(raw, options["train_file"])
+    columns = _columns(options)
+    train, valid, sample = streamed_sides(options, lambda row: row[0], lambda path: labelled_rows(path, *columns),
+                                          "texts")
+    labels = label_vocabulary([label for _, label in sample], options["train_file"])
+    return StreamedTrainingData(train, valid, {"labels": labels}, sample=sample)
 
 
 def _columns(options):

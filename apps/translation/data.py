@@ -1,6 +1,6 @@
 """Where the translation app's pairs come from: generated dates, TSV files or tfds."""
 
-from apps.common.app import TrainingData
+from apps.common.app import StreamedTrainingData, TrainingData, streamed_sides
 from datasets.dates import date_pairs
 from apps.common.errors import UserError
 from datasets.splits import carve, carve_by_key
@@ -72,7 +72,7 @@ def build_vocabularies(options, data):
     """{"source", "target"}: each side's tokens by frequency; targets keep their case unless target_case=lower."""
     from datasets.seq2seq import build_vocabulary
 
-    pairs = _sample(options, data.train) if isinstance(data.train, StreamedSource) else data.train
+    pairs = data.sample if isinstance(data.train, StreamedSource) else data.train
     return {"source": build_vocabulary([s for s, _ in pairs], options.level, options.max_tokens),
             "target": build_vocabulary([t for _, t in pairs], options.level, options.max_tokens,
                                        lowercase=options.target_case == "lower")}
@@ -106,16 +106,14 @@ def make_datasets(options, encoders, data):
 # --pipeline stream: the training files are read as training goes (datasets.streaming).
 
 def _stream_sources(options):
-    from datasets.streaming import carved_sources
+    from datasets.pairs import iter_pairs
 
-    if not options["train_file"]:
-        raise UserError("--pipeline stream reads --train-file (a path, glob or list); generated dates and "
-                        "tensorflow-datasets sources are read with --pipeline memory")
     if options["valid_split"] == "random" and not options["valid_file"]:
         raise UserError("--pipeline stream carves validation by source sentence: use --valid-split by-source")
-    train, valid = carved_sources(options["train_file"], options["valid_file"], options["valid_fraction"],
-                                  options["seed"])
-    return TrainingData(train, valid, {"level": level_of(options)})
+    train, valid, sample = streamed_sides(
+        options, source_key, lambda path: iter_pairs(path, options["source_column"], options["target_column"]),
+        "pairs")
+    return StreamedTrainingData(train, valid, {"level": level_of(options)}, sample=sample)
 
 
 def _pairs(options, path, keep):
@@ -125,20 +123,6 @@ def _pairs(options, path, keep):
     for pair in iter_pairs(path, options["source_column"], options["target_column"]):
         if keep(source_key(pair)):
             yield pair
-
-
-def _sample(options, side):
-    """The first --vocabulary-sample pairs of a StreamedSource, one pair of each file in turn."""
-    streams = [_pairs(options, path, side.keep) for path in side.files]
-    sample = []
-    while streams and len(sample) < options["vocabulary_sample"]:
-        for stream in list(streams):
-            pair = next(stream, None)
-            if pair is None:
-                streams.remove(stream)
-            else:
-                sample.append(pair)
-    return sample[:options["vocabulary_sample"]]
 
 
 def _streaming_datasets(options, data, batches):
