@@ -59,7 +59,8 @@ def plot(name, curve, path):
 def write_table(runs):
     lines = [
         "# Sentiment, IMDB validation (train.jsonl.gz, 10% carved with seed 0: 22,500 / 2,500 reviews)\n",
-        f"Every configuration tried, on {platform.machine()}, {os.cpu_count()} cores, one run at a time, with "
+        f"Every configuration tried, on {platform.machine()}, {os.cpu_count()} cores, one benchmark at a time (tests "
+        "shared the cores at times, so times are upper bounds), with "
         "`python bench/sentiment_imdb.py --name NAME -- OPTIONS`; the best epoch is selected on this validation "
         "split, which therefore flatters (the test split is held back: issue 20 measured 2 points). "
         "Time: training, validation included, without reading and vectorising.\n",
