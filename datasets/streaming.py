@@ -125,16 +125,23 @@ def raise_stream_error(err):
     raise err
 
 
-def round_robin(iterators, limit):
-    """Up to `limit` items, one of each iterator in turn: a sample of shards sorted by label still mixes them."""
+def round_robin(iterators, limit, unit="examples"):
+    """Up to `limit` items, one of each iterator in turn: a sample of shards sorted by label still mixes them.
+
+    A bar counts them on a terminal.
+    """
+    from .progress import progress
+
     iterators, items = list(iterators), []
-    while iterators and len(items) < limit:
-        for iterator in list(iterators):
-            item = next(iterator, None)
-            if item is None:
-                iterators.remove(iterator)
-            elif len(items) < limit:
-                items.append(item)
+    with progress(description=f"sampling up to {limit:,} {unit}", unit=unit, total=limit) as bar:
+        while iterators and len(items) < limit:
+            for iterator in list(iterators):
+                item = next(iterator, None)
+                if item is None:
+                    iterators.remove(iterator)
+                elif len(items) < limit:
+                    items.append(item)
+                    bar.update(1)
     return items
 
 

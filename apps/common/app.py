@@ -67,7 +67,7 @@ def streamed_sides(options, key_of, read, what):
     train, valid = carved_sources(options["train_file"], options["valid_file"], options["valid_fraction"],
                                   options["seed"])
     kept = lambda path: (example for example in read(path) if train.keep(key_of(example)))  # noqa: E731
-    sample = round_robin((kept(path) for path in train.files), options["vocabulary_sample"])
+    sample = round_robin((kept(path) for path in train.files), options["vocabulary_sample"], what)
     if not sample:
         raise DataError(options["train_file"], f"no training {what} in the files")
     return train, valid, sample
