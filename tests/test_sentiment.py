@@ -140,7 +140,7 @@ def test_the_ensemble_averages_its_branches_log_odds_and_trains_each_as_a_classi
 
     _, run_dir, _ = trained
     model = load_run(APP, run_dir).model
-    assert model.output.shape[-1] == 3  # the defaults: two recurrent branches and the n-gram bag
+    assert model.output.shape[-1] == 3  # two recurrent branches (the fixture's) and the n-gram bag
     ids = np.array([[5, 6, 7, 0], [8, 9, 0, 0]])
     logits = keras.ops.convert_to_numpy(model(ids))
     probability = keras.ops.convert_to_numpy(positive_probability(model, ids))

@@ -5,7 +5,7 @@ branch logits [B, K]. Every branch is trained as a whole classifier on every
 example (the loss is the mean of their K cross-entropies), and the model's
 P(positive) is sigmoid of their mean. Trained as one sum instead, the bag of
 n-grams memorises IMDB's training reviews within two epochs and leaves the
-recurrent branch nothing to learn from (bench/results/sentiment_imdb.md).
+recurrent branch nothing to learn from (bench/exploration/README.md).
 A single recurrent classifier without n-grams (and every run made before
 the ensemble) outputs P(positive) [B, 1]; `positive_probability` reads both.
 """
