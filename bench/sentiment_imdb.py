@@ -64,7 +64,8 @@ def write_table(runs):
         "`python bench/sentiment_imdb.py --name NAME -- OPTIONS`; the best epoch is selected on this validation "
         "split, which therefore flatters (the test split is held back: issue 20 measured 2 points). "
         "Time: training, validation included, without reading and vectorising.\n",
-        "| name | options beyond the defaults (today's: one recurrent branch and the n-gram bag) | best val accuracy | at epoch | epochs run | "
+        "| name | options beyond the defaults (today's: one recurrent branch and the n-gram bag) | "
+        "best val accuracy | at epoch | epochs run | "
         "time to 90% | total time |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
