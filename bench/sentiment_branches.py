@@ -1,6 +1,6 @@
 """What each branch of a sentiment ensemble is worth, on the run's own validation carve.
 
-    python bench/sentiment_branches.py --run-dir bench/runs/imdb-default
+    python bench/sentiment_branches.py --run-dir bench/runs/imdb-one-recurrent-branch
 
 Loads the run's model (the best epoch), scores the validation texts it was
 selected on, and reports the accuracy of every branch alone, of the model's
@@ -8,7 +8,7 @@ own average (the mean of all branches' log-odds), and of two other ways of
 combining the same logits: the recurrent branches' mean averaged with the
 n-gram bag (each family weighted one half), and the recurrent branches alone.
 Every figure is on the split the checkpoint was chosen on. Writes
-bench/results/sentiment_imdb_branches.md.
+bench/results/sentiment_imdb_branches_NAME.md for the run directory imdb-NAME.
 """
 
 import argparse
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--run-dir", default=str(ROOT / "bench" / "runs" / "imdb-default"))
+    parser.add_argument("--run-dir", default=str(ROOT / "bench" / "runs" / "imdb-one-recurrent-branch"))
     args = parser.parse_args()
     import numpy as np
 
@@ -59,7 +59,8 @@ def main():
         "| branches | validation accuracy |", "| --- | --- |",
         *[f"| {name} | {100 * value:.2f}% |" for name, value in rows],
     ]
-    out = ROOT / "bench" / "results" / "sentiment_imdb_branches.md"
+    name = pathlib.Path(args.run_dir).name.removeprefix("imdb-")
+    out = ROOT / "bench" / "results" / f"sentiment_imdb_branches_{name}.md"
     out.write_text("\n".join(lines) + "\n")
     print(out.read_text())
 
