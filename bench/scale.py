@@ -5,7 +5,8 @@
 
 For each size k the app's training file (IMDB's train.jsonl.gz, 25,000
 reviews; CoNLL-2003's train.txt, 14,041 sentences; spa-eng/pairs.tsv, 113,964
-pairs) is repeated k times in a temporary directory: as k shard files (links
+pairs), its lines (NER: sentences) shuffled once with seed 0, is repeated k
+times in a temporary directory: as k shard files (links
 to one unpacked copy, so the disk holds one) for `--pipeline stream`, and as
 one concatenated file for `--pipeline memory`, which reads one file. Each run
 is the app's `train --epochs 1` with its defaults otherwise (sentiment:
@@ -21,6 +22,7 @@ import gzip
 import os
 import pathlib
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -91,8 +93,12 @@ def main():
     try:
         one = scratch / f"one{suffix}"
         path = os.path.join(args.data_dir, source)
-        with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as src, open(one, "wb") as dst:
-            shutil.copyfileobj(src, dst)
+        with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as src:
+            records = src.read().split(b"\n\n" if args.app == "ner" else b"\n")
+        # IMDB's file is sorted by label: shuffled once, as a real corpus's shards would be mixed, so that the
+        # streamed pipeline's bounded sample (the first lines of each shard) holds both labels.
+        random.Random(0).shuffle(records)
+        one.write_bytes((b"\n\n" if args.app == "ner" else b"\n").join(r for r in records if r.strip()) + b"\n")
         for k in [int(k) for k in args.memory_sizes.split(",") if k]:
             joined = scratch / f"joined-{k}{suffix}"
             with open(joined, "wb") as dst:
@@ -116,7 +122,7 @@ def main():
         f"# {args.app} training as the corpus grows: memory, time to the first step, throughput\n",
         f"`python bench/scale.py --app {args.app} --sizes {args.sizes} --memory-sizes {args.memory_sizes} "
         f"--seconds {args.seconds:g}` on {platform.machine()}, {os.cpu_count()} cores, one run at a time. "
-        f"`{source}` ({count:,} {what}) repeated k times; `train --epochs 1 {' '.join(extra)}`, the app's defaults "
+        f"`{source}` ({count:,} {what}, shuffled once) repeated k times; `train --epochs 1 {' '.join(extra)}`, the app's defaults "
         f"otherwise (batch {batch}), stopped {args.seconds:g} s after the first step. Peak: resident memory of the "
         f"process until then. Throughput: {what} per second after the 20th batch. The shards are hard links of "
         "one file, so reading is from the page cache, not the disk.\n",

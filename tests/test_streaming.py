@@ -133,3 +133,13 @@ def test_translation_streams_pair_shards_carved_by_source_sentence(tmp_path):
     result = CliRunner().invoke(translation, [str(a) for a in common + ["--valid-split", "random", "--run-dir",
                                                                         tmp_path / "r2"]])
     assert result.exit_code != 0 and "use --valid-split by-source" in result.output
+
+
+def test_a_sample_with_one_label_says_why(tmp_path):
+    rows = [{"text": f"bad {i}", "label": 0} for i in range(30)] + [{"text": f"good {i}", "label": 1}
+                                                                    for i in range(30)]
+    sorted_file = write_jsonl(tmp_path / "sorted.jsonl", rows)
+    result = _train("--run-dir", tmp_path / "run", "--train-file", sorted_file, "--pipeline", "stream",
+                    "--vocabulary-sample", 20, *SENTIMENT_SMALL)
+    assert result.exit_code != 0 and "all have the label '0': shuffle files sorted by label" in result.output
+    assert not (tmp_path / "run").exists()

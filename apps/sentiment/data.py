@@ -1,6 +1,7 @@
 """Where the sentiment app's examples come from: local files or tensorflow-datasets."""
 
 from apps.common.app import StreamedTrainingData, TrainingData, streamed_sides
+from datasets.errors import DataError
 from datasets.files import parse_column
 from datasets.streaming import StreamedSource
 from datasets.splits import carve
@@ -99,6 +100,11 @@ def _stream_sources(options):
     columns = _columns(options)
     train, valid, sample = streamed_sides(options, lambda row: row[0], lambda path: labelled_rows(path, *columns),
                                           "texts")
+    labels = sorted({label for _, label in sample})
+    if len(labels) == 1:  # e.g. IMDB's own files, negative reviews first
+        raise DataError(options["train_file"], f"the first {len(sample):,} training texts (one of each file in "
+                        f"turn) all have the label {labels[0]!r}: shuffle files sorted by label, or raise "
+                        "--vocabulary-sample, so that the sample the labels and vocabulary come from is mixed")
     labels = label_vocabulary([label for _, label in sample], options["train_file"])
     return StreamedTrainingData(train, valid, {"labels": labels}, sample=sample)
 
