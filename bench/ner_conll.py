@@ -23,7 +23,6 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIGS = {
     "full": [],                                   # the defaults: LSTM 200, char CNN 100, CRF (issue 20)
     "large": ["--units", "200", "--char-filters", "100", "--word-dropout", "0.1"],
-    "patient": ["--patience", "10"],  # the defaults, stopping later: the learning rate halves on plateaus
     "small": ["--units", "128", "--char-filters", "50", "--word-dropout", "0.05", "--epochs", "20",
               "--patience", "4"],  # the defaults before issue 20
     "softmax": ["--output", "softmax"],
