@@ -32,7 +32,6 @@ class StreamedSource:
 
     files: list
     keep: typing.Callable
-    source: str
 
 
 def carved_sources(train_pattern, valid_pattern, fraction, seed):
@@ -43,10 +42,9 @@ def carved_sources(train_pattern, valid_pattern, fraction, seed):
     """
     files = expand_files(train_pattern)
     if valid_pattern:
-        return (StreamedSource(files, _everything, train_pattern),
-                StreamedSource(expand_files(valid_pattern), _everything, valid_pattern))
-    return (StreamedSource(files, lambda key: not in_validation(key, fraction, seed), train_pattern),
-            StreamedSource(files, lambda key: in_validation(key, fraction, seed), train_pattern))
+        return StreamedSource(files, _everything), StreamedSource(expand_files(valid_pattern), _everything)
+    return (StreamedSource(files, lambda key: not in_validation(key, fraction, seed)),
+            StreamedSource(files, lambda key: in_validation(key, fraction, seed)))
 
 
 def _everything(key):
@@ -126,7 +124,7 @@ def raise_stream_error(err):
 
 
 def round_robin(iterators, limit, unit="examples"):
-    """Up to `limit` items, one of each iterator in turn: a sample of shards sorted by label still mixes them.
+    """Up to `limit` items, one of each iterator in turn: shards that each hold one label still give a mixed sample.
 
     A bar counts them on a terminal.
     """
