@@ -5,10 +5,10 @@
 
 For each size k the app's training file (IMDB's train.jsonl.gz, 25,000
 reviews; CoNLL-2003's train.txt, 14,041 sentences; spa-eng/pairs.tsv, 113,964
-pairs), its lines (NER: sentences) shuffled once with seed 0, is repeated k
-times in a temporary directory: as k shard files (links
-to one unpacked copy, so the disk holds one) for `--pipeline stream`, and as
-one concatenated file for `--pipeline memory`, which reads one file. Each run
+pairs) is repeated k times in a temporary directory, copy i in the order of
+a shuffle with seed i (lines; NER: sentences), so that shards differ as a
+real corpus's do: as k shard files for `--pipeline stream`, and as one
+concatenated file for `--pipeline memory`, which reads one file. Each run
 is the app's `train --epochs 1` with its defaults otherwise (sentiment:
 `--max-length 200`), stopped `--seconds` after its first training step.
 Measured from outside (Linux /proc): the peak resident memory of the process
@@ -91,19 +91,24 @@ def main():
     scratch = pathlib.Path(tempfile.mkdtemp(prefix="seqapps-scale-"))
     rows = []
     try:
-        one = scratch / f"one{suffix}"
         path = os.path.join(args.data_dir, source)
+        separator = b"\n\n" if args.app == "ner" else b"\n"
         with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as src:
-            records = src.read().split(b"\n\n" if args.app == "ner" else b"\n")
-        # IMDB's file is sorted by label: shuffled once, as a real corpus's shards would be mixed, so that the
-        # streamed pipeline's bounded sample (the first lines of each shard) holds both labels.
-        random.Random(0).shuffle(records)
-        one.write_bytes((b"\n\n" if args.app == "ner" else b"\n").join(r for r in records if r.strip()) + b"\n")
+            records = [r for r in src.read().split(separator) if r.strip()]
+
+        def shard(i):
+            # Copy i of the corpus, in an order of its own (seed i): IMDB's file is sorted by label, and a real
+            # corpus's shards differ, so the streamed pipeline's bounded sample (the first examples of each
+            # shard in turn) holds both labels and as many distinct examples as it would on real data.
+            order = list(records)
+            random.Random(i).shuffle(order)
+            return separator.join(order) + separator
+
         for k in [int(k) for k in args.memory_sizes.split(",") if k]:
             joined = scratch / f"joined-{k}{suffix}"
             with open(joined, "wb") as dst:
-                for _ in range(k):
-                    dst.write(one.read_bytes())
+                for i in range(k):
+                    dst.write(shard(i))
             result = measure(args.app, str(joined), "memory", args.seconds, scratch)
             rows.append(("memory", k, result))
             print(rows[-1], flush=True)
@@ -112,20 +117,22 @@ def main():
             shards = scratch / f"shards-{k}"
             shards.mkdir()
             for i in range(k):
-                os.link(one, shards / f"part-{i:03d}{suffix}")
+                (shards / f"part-{i:03d}{suffix}").write_bytes(shard(i))
             result = measure(args.app, str(shards / f"part-*{suffix}"), "stream", args.seconds, scratch)
             rows.append(("stream", k, result))
             print(rows[-1], flush=True)
+            shutil.rmtree(shards)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     lines = [
         f"# {args.app} training as the corpus grows: memory, time to the first step, throughput\n",
         f"`python bench/scale.py --app {args.app} --sizes {args.sizes} --memory-sizes {args.memory_sizes} "
         f"--seconds {args.seconds:g}` on {platform.machine()}, {os.cpu_count()} cores, one run at a time. "
-        f"`{source}` ({count:,} {what}, shuffled once) repeated k times; `train --epochs 1 {' '.join(extra)}`, the app's defaults "
+        f"`{source}` ({count:,} {what}) repeated k times, each copy in an order of its own (so that shards differ, as "
+        f"a real corpus's do); `train --epochs 1 {' '.join(extra)}`, the app's defaults "
         f"otherwise (batch {batch}), stopped {args.seconds:g} s after the first step. Peak: resident memory of the "
-        f"process until then. Throughput: {what} per second after the 20th batch. The shards are hard links of "
-        "one file, so reading is from the page cache, not the disk.\n",
+        f"process until then. Throughput: {what} per second after the 20th batch. The files fit in the page "
+        "cache, so reading is mostly from memory, not the disk.\n",
         f"| pipeline | {what} | peak memory | time to first step | training throughput |",
         "| --- | --- | --- | --- | --- |",
     ]
