@@ -129,6 +129,7 @@ def _pair_ids(source_lookup, target_lookup, max_length):
 
 
 def _as_inputs(source, source_length, target_in, target_out, target_length):
+    """One pair's padded ids cut to their lengths: ({"source" [S], "target_in" [T]}, target_out [T])."""
     return {"source": source[:tf.maximum(source_length, 1)], "target_in": target_in[:target_length]}, \
         target_out[:target_length]
 

@@ -129,13 +129,11 @@ def _streaming_datasets(options, data, batches):
     from datasets.seq2seq import make_streaming_dataset
     from datasets.streaming import is_carved, shard_files, share_summary
 
-    del batches["seed"]
     files, by_file = shard_files(data.train.files)
     train = make_streaming_dataset(files, lambda path: _pairs(options, path, data.train.keep),
-                                   shuffle_buffer=options.shuffle_buffer, sharded_by_file=by_file,
-                                   seed=options.seed, **batches)
+                                   shuffle_buffer=options.shuffle_buffer, sharded_by_file=by_file, **batches)
     valid = make_streaming_dataset(data.valid.files, lambda path: _pairs(options, path, data.valid.keep),
-                                   shuffle_buffer=0, seed=options.seed, **batches)
+                                   shuffle_buffer=0, **batches)
     carved = "carved by source sentence (a stable hash)" if is_carved(data.train, data.valid) else "as given"
     source_lookup, target_lookup = batches["source_lookup"]["lookup"], batches["target_lookup"]["lookup"]
     summary = (f"{share_summary(files, data.train.files, by_file)}; validation {carved}; {options.level} "
