@@ -40,12 +40,10 @@ APPS = {  # training file, what an example is, examples in it, extra train optio
 def resident_bytes(pid):
     """Resident memory of a process, from /proc (0 once it is gone)."""
     try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+        lines = open(f"/proc/{pid}/status").read().splitlines()
+    except OSError:  # the process has ended
+        return 0
+    return next((int(line.split()[1]) * 1024 for line in lines if line.startswith("VmRSS:")), 0)
 
 
 def measure(app, train_file, pipeline, seconds, scratch):

@@ -27,16 +27,22 @@ def _label_text(value):
 def read_labelled_texts(path, text_column="text", label_column="label"):
     """(texts, raw labels as strings, line numbers) from a JSONL/CSV/TSV file."""
     texts, labels, lines = [], [], []
+    for number, text, label in _checked_rows(path, text_column, label_column):
+        texts.append(text)
+        labels.append(label)
+        lines.append(number)
+    return texts, labels, lines
+
+
+def _checked_rows(path, text_column, label_column):
+    """Yield (line number, text, raw label) of a labelled file as it is read; a bad row is a DataError."""
     for number, (text, label) in read_rows(path, [text_column, label_column]):
         if not isinstance(text, str):
             raise DataError(path, f"the text must be a string, got {type(text).__name__}", number)
         label = _label_text(label)
         if not label:
             raise DataError(path, "empty label", number)
-        texts.append(text)
-        labels.append(label)
-        lines.append(number)
-    return texts, labels, lines
+        yield number, text, label
 
 
 def label_vocabulary(raw_labels, path):
@@ -141,27 +147,16 @@ def make_dataset(texts, labels, vectorizer, *, batch_size, max_length, shuffle, 
 
 # Streaming: the same examples read as a stream (datasets.streaming), for corpora of any size.
 
-def _stream_rows(path, text_column, label_column):
-    """(line number, text, raw label) of a labelled file, checked as read_labelled_texts checks them."""
-    for number, (text, label) in read_rows(path, [text_column, label_column]):
-        if not isinstance(text, str):
-            raise DataError(path, f"the text must be a string, got {type(text).__name__}", number)
-        label = _label_text(label)
-        if not label:
-            raise DataError(path, "empty label", number)
-        yield number, text, label
-
-
 def labelled_rows(path, text_column, label_column):
     """Yield (text, raw label) of a labelled file as it is read."""
-    for _, text, label in _stream_rows(path, text_column, label_column):
+    for _, text, label in _checked_rows(path, text_column, label_column):
         yield text, label
 
 
 def streamed_examples(path, text_column, label_column, vocabulary, keep=lambda text: True):
     """Yield (text, label as 0./1.) of one file; a label outside `vocabulary` is a DataError naming its line."""
     index = {value: i for i, value in enumerate(vocabulary)}
-    for number, text, label in _stream_rows(path, text_column, label_column):
+    for number, text, label in _checked_rows(path, text_column, label_column):
         if not keep(text):
             continue
         if label not in index:

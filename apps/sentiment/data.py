@@ -11,7 +11,7 @@ from datasets.text_classification import (
 
 
 def _read(path, options):
-    return read_labelled_texts(path, parse_column(options["text_column"]), parse_column(options["label_column"]))
+    return read_labelled_texts(path, *_columns(options))
 
 
 def _carve(texts, labels, options, source):
@@ -110,6 +110,7 @@ def _stream_sources(options):
 
 
 def _columns(options):
+    """(text column, label column) as the readers take them: names, or 0-based numbers."""
     return parse_column(options["text_column"]), parse_column(options["label_column"])
 
 
