@@ -23,6 +23,8 @@ import platform
 import subprocess
 import sys
 
+import numpy as np
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SIZES = {"small": ["--units", "128", "--layers", "1"], "large": ["--units", "256", "--layers", "2"]}
@@ -57,16 +59,25 @@ def run(name, options, data, runs, epochs):
     result = json.loads((run_dir / "evaluation.json").read_text())
     from apps.common.app import load_run
     from apps.textgen.cli import APP
-    from apps.textgen.evaluate import sample_texts
+    from apps.textgen.evaluate import example_log_probabilities, sample_texts
 
     trained = load_run(APP, run_dir)
     seen = set((data / "train.txt").read_text().split())
     thousand = sample_texts(trained, 1000, seed=1)
+    # Exact, not sampled: the mass the model puts on the training names is the share of samples (T = 1) that copy
+    # one; the training NLL (dropout off) against the validation NLL measures how much of it is memorised.
+    # A model that memorised nothing gives a training name what it gives a validation name, so its mass on the
+    # training names would be (training names / validation names) x its mass on the validation names.
+    train_log_p = example_log_probabilities(trained, sorted(seen))
+    valid = (data / "valid.txt").read_text().split()
+    valid_mass = float(np.exp(example_log_probabilities(trained, valid).astype("float64")).sum())
+    train_chars = sum(len(name) + 1 for name in seen)
     metrics = list(open(run_dir / "metrics.csv"))
     header = metrics[0].strip().split(",")
     minutes = float(metrics[-1].split(",")[header.index("elapsed_seconds")]) / 60
     row = (name, " ".join(options), trained.model.count_params(), result["nll_per_token"], len(metrics) - 1, minutes,
-           sum(t not in seen for t in thousand) / len(thousand))
+           sum(t not in seen for t in thousand) / len(thousand), -float(train_log_p.sum()) / train_chars,
+           1 - float(np.exp(train_log_p.astype("float64")).sum()), 1 - valid_mass * len(seen) / len(valid))
     return row, sample_texts(trained, 20, seed=2)
 
 
@@ -105,14 +116,16 @@ def main():
         "early stopping on the validation loss, patience 3). Selected on the same validation split it reports.",
         "",
         "| model | options | parameters | validation NLL/char | bits/char | epochs | time | new names of 1,000 "
-        "samples (T = 1) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "samples (T = 1) | training NLL/char | new names expected: 1 - mass on the training names | the same had it "
+        "memorised nothing: 1 - (training/validation names) x mass on the validation names |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         f"| counting bigram (add-0.1) | | | {bigram_nll(train, valid):.3f} | "
-        f"{bigram_nll(train, valid) / math.log(2):.3f} | | | |",
+        f"{bigram_nll(train, valid) / math.log(2):.3f} | | | | | | |",
     ]
-    for name, options, params, nll, epochs, minutes, new in rows:
+    for name, options, params, nll, epochs, minutes, new, *exact in rows:
+        exact = [f"{exact[0]:.3f}", f"{100 * exact[1]:.1f}%", f"{100 * exact[2]:.1f}%"] if exact else ["", "", ""]
         lines.append(f"| {name} | `{options}` | {params:,} | **{nll:.3f}** | {nll / math.log(2):.3f} | {epochs} | "
-                     f"{minutes:.1f} min | {100 * new:.1f}% |")
+                     f"{minutes:.1f} min | {100 * new:.1f}% | {' | '.join(exact)} |")
     lines += ["", "makemore's default Transformer (about 200k parameters) reports a test NLL of about 1.92 on its own "
               "split of the same names: a reference, not a like-for-like figure.", "", "## 20 samples of each (seed 2)"]
     for config, texts in samples.items():

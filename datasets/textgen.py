@@ -113,3 +113,65 @@ def text_to_windows(text, index, level, window):
         chunk = ids[start:start + window + 1]
         inputs[row, :len(chunk) - 1], targets[row, :len(chunk) - 1] = chunk[:-1], chunk[1:]
     return inputs, targets
+
+
+# --pipeline stream: examples or windows read from the files as training goes, in bounded memory.
+
+def iter_examples(path, lowercase=False):
+    """The non-empty lines of a file, one at a time (read_examples without holding the file)."""
+    for _, line in read_lines(path):
+        if line.strip():
+            yield line.lower() if lowercase else line
+
+
+def iter_windows(path, level, window, lowercase=False):
+    """Running text cut into pieces of window + 1 tokens, one at a time; each piece starts on the last token
+    of the one before, as `text_to_windows` cuts (the last piece may be shorter).
+
+    A piece comes out as text (words joined by one space at word level), so that
+    it is the key of the validation carve and encodes back to the same tokens.
+    """
+    pending = []
+    for _, line in read_lines(path):
+        pending.extend(tokens_of(line.lower() + "\n" if lowercase else line + "\n", level))
+        while len(pending) > window:
+            yield _joined(pending[:window + 1], level)
+            pending = pending[window:]
+    if len(pending) > 1:
+        yield _joined(pending, level)
+
+
+def _joined(tokens, level):
+    return " ".join(tokens) if level == "word" else "".join(tokens)
+
+
+def make_streaming_dataset(files, read, vocabulary, *, level, mode, max_length, batch_size, shuffle_buffer, seed,
+                           keep=lambda example: True, sharded_by_file=False):
+    """tf.data of (inputs [B, T], targets [B, T]) int32 batches read from `files` as they stream; nothing cached.
+
+    `read(path)` yields a file's examples (`iter_examples`) or windows
+    (`iter_windows`), `keep(example)` picks a side of the validation carve.
+    With --mode lines a row is [END] + tokens -> tokens + [END] (at most
+    max_length tokens), as `examples_to_windows` makes them; with --mode text
+    a window's tokens shifted by one, as `text_to_windows`. Rows of similar
+    length are batched together and padded with 0.
+    """
+    import tensorflow as tf
+
+    from .batching import bucket_boundaries, bucket_by_length
+    from .streaming import from_generators, sharded_by_file as files_only
+
+    index = {token: i for i, token in enumerate(vocabulary)}
+
+    def rows(path):
+        for example in read(path):
+            if keep(example):
+                ids = encode(example, index, level)
+                yield ([END_ID] + ids[:max_length] + [END_ID]) if mode == "lines" else ids
+
+    ds = from_generators(files, rows, tf.TensorSpec([None], tf.int32), shuffle_seed=seed if shuffle_buffer else None)
+    ds = ds.map(lambda ids: (ids[:-1], ids[1:]))
+    if shuffle_buffer:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    ds = bucket_by_length(ds, lambda x, _: tf.shape(x)[0], bucket_boundaries(max_length + 1), batch_size)
+    return (files_only(ds) if sharded_by_file else ds).prefetch(tf.data.AUTOTUNE)

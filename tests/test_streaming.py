@@ -143,3 +143,78 @@ def test_a_sample_with_one_label_says_why(tmp_path):
                     "--vocabulary-sample", 20, *SENTIMENT_SMALL)
     assert result.exit_code != 0 and "all have the label '0': shuffle files sorted by label" in result.output
     assert not (tmp_path / "run").exists()
+
+
+def _names(count, seed):
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice("abcdef") for _ in range(rng.randint(2, 8))) for _ in range(count)]
+
+
+def test_textgen_streams_name_shards_scores_what_training_saw_and_marks_copies_without_holding_them(tmp_path):
+    from apps.textgen.cli import cli as textgen
+
+    names = _names(600, seed=0)
+    for i in range(3):
+        (tmp_path / f"names-{i}.txt").write_text("".join(f"{n}\n" for n in names[i::3]))
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(textgen, ["train", "--run-dir", str(run_dir), "--train-file",
+                                          str(tmp_path / "names-*.txt"), "--pipeline", "stream", "--units", "16",
+                                          "--layers", "1", "--epochs", "2", "--vocabulary-sample", "100"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "streaming 3 training file(s); validation carved by a hash of the example; 9 char tokens from 100 " \
+           "sampled examples" in result.output
+    rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
+    assert float(rows[1]["val_loss"]) < float(rows[0]["val_loss"])
+    result = CliRunner().invoke(textgen, ["evaluate", "--run-dir", str(run_dir)], catch_exceptions=False)
+    scored = json.loads((run_dir / "evaluation.json").read_text())
+    assert scored["nll_per_token"] == pytest.approx(float(rows[-1]["val_loss"]), abs=1e-4)
+    # validation: the names whose hash falls in the carve, end marks included
+    valid = [n for n in names if in_validation(n, 0.1, 0)]
+    assert scored["tokens"] == sum(len(n) + 1 for n in valid) and 0 < len(valid) < 100
+
+    from apps.common.app import load_run
+    from apps.textgen.cli import APP
+    from apps.textgen.data import training_copies
+
+    trained = load_run(APP, run_dir)
+    asked = [names[0], names[5], "zzz", valid[0]]
+    assert training_copies(trained.options, asked) == {n for n in asked[:2] if not in_validation(n, 0.1, 0)}
+
+
+def test_textgen_streamed_windows_are_the_in_memory_windows(tmp_path):
+    """Running text cut as it streams gives the rows `text_to_windows` cuts from the whole text."""
+    import numpy as np
+
+    from datasets import textgen
+
+    text = "the cat sat\non the mat\nand the dog\n" * 7
+    for level, window in (("char", 10), ("word", 4)):
+        vocabulary = textgen.build_vocabulary([text], level)
+        index = {t: i for i, t in enumerate(vocabulary)}
+        x, y = textgen.text_to_windows(text, index, level, window)
+        path = tmp_path / f"{level}.txt"
+        path.write_text(text)
+        dataset = textgen.make_streaming_dataset([str(path)], lambda p: textgen.iter_windows(p, level, window),
+                                                 vocabulary, level=level, mode="text", max_length=window,
+                                                 batch_size=1000, shuffle_buffer=0, seed=0)
+        rows = sorted((tuple(a), tuple(b)) for bx, by in dataset for a, b in zip(bx.numpy(), by.numpy()))
+        assert rows == sorted((tuple(a), tuple(b)) for a, b in zip(x, y)), level
+        assert np.count_nonzero(y) == len(textgen.tokens_of(text, level)) - 1
+
+
+def test_textgen_stream_names_a_bad_line_with_its_file_and_line(tmp_path):
+    from apps.textgen.cli import cli as textgen
+
+    good = tmp_path / "a.txt"
+    good.write_text("".join(f"{n}\n" for n in _names(200, seed=1)))
+    bad = tmp_path / "b.txt"
+    bad.write_bytes(b"abc\nde\xff\n")
+    result = CliRunner().invoke(textgen, ["train", "--run-dir", str(tmp_path / "run"), "--train-file",
+                                          f"{good},{bad}", "--pipeline", "stream", "--units", "8", "--layers", "1",
+                                          "--epochs", "1"])
+    assert result.exit_code != 0
+    assert [line for line in result.output.splitlines() if line.startswith("Error")] == \
+        [f"Error: {bad}:2: not valid UTF-8 (byte 3 of the line)"], result.output

@@ -36,13 +36,21 @@ def map_batches(step, dataset, *, description="evaluating"):
     return results
 
 
-def next_token_scores(model, x, y, batch_size=256):
-    """NLL per token (nats), perplexity and next-token accuracy of a next-token model on x, y [N, T].
+def as_batches(x, y, batch_size=256):
+    """x, y [N, T] as a tf.data of (x [B, T], y [B, T]) batches."""
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+
+
+def next_token_log_probabilities(model, batches):
+    """Per row of the (x [B, T], y [B, T]) `batches`: (log-probability of its targets [N], real targets [N],
+    correct argmaxes [N]), in order.
 
     `model`: ids [B, T] -> logits [B, T, V]; targets 0 are padding, not scored; every other
-    target is, whatever probability the model gives it.
+    target is, whatever probability the model gives it. A row's log-probability is the
+    model's log p of the whole example (end mark included, where the targets hold it).
     """
-    import tensorflow as tf
     from keras import ops
 
     def step(inputs, targets):
@@ -50,12 +58,17 @@ def next_token_scores(model, x, y, batch_size=256):
         keep = ops.cast(targets > 0, "float32")
         picked = ops.take_along_axis(log_probs, ops.expand_dims(targets, -1), axis=-1)[..., 0]
         hits = ops.cast(ops.cast(ops.argmax(log_probs, axis=-1), "int32") == ops.cast(targets, "int32"), "float32")
-        return -ops.sum(picked * keep), ops.sum(hits * keep), ops.sum(keep)
+        return ops.sum(picked * keep, axis=1), ops.sum(keep, axis=1), ops.sum(hits * keep, axis=1)
 
-    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
-    sums = map_batches(compiled(step), dataset, description="scoring")
-    nll, hits, count = (sum(float(s[i]) for s in sums) for i in range(3))
+    rows = map_batches(compiled(step), batches, description="scoring")
+    return tuple(np.concatenate([r[i] for r in rows]) if rows else np.zeros(0, "float32") for i in range(3))
+
+
+def next_token_scores(model, batches):
+    """NLL per token (nats), perplexity and next-token accuracy of a next-token model on (x, y) batches."""
+    log_probability, tokens, hits = next_token_log_probabilities(model, batches)
+    nll, count = -float(np.sum(log_probability, dtype="float64")), float(np.sum(tokens, dtype="float64"))
     if not count:
         raise ValueError("no tokens to score")
-    return {"tokens": int(count), "nll_per_token": nll / count, "accuracy": hits / count,
+    return {"tokens": int(count), "nll_per_token": nll / count, "accuracy": float(np.sum(hits)) / count,
             "perplexity": math.exp(nll / count)}

@@ -1,6 +1,6 @@
 """Scores of a trained next-event model: pure functions, no printing."""
 
-from apps.common.evaluation import next_token_scores
+from apps.common.evaluation import as_batches, next_token_scores
 
 
 def evaluate_run(trained):
@@ -15,7 +15,7 @@ def evaluate_run(trained):
     options = trained.options
     _, valid = split_tunes(read_tunes(options), options.valid_fraction, options.seed)
     x, y = windows(valid, trained.encoders, options.window)
-    scores = next_token_scores(trained.model, x, y)
+    scores = next_token_scores(trained.model, as_batches(x, y))
     return {"tunes": len(valid), "events": scores["tokens"], "nll_per_event": scores["nll_per_token"],
             "accuracy": scores["accuracy"], "perplexity": scores["perplexity"],
             "unseen_events": unseen_events(valid, trained.encoders), "unseen_scored": UNKNOWN in trained.encoders}

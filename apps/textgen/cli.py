@@ -22,10 +22,10 @@ def sample(run_dir, **given):
     """Print new texts drawn from the model; * marks a copy of a training example."""
     trained = harness.load_run(APP, run_dir)
     texts = evaluate.sample_texts(trained, **config.SAMPLE_OPTIONS.values(given))
-    seen = data.training_examples(trained.options)
+    seen = data.training_copies(trained.options, texts)
     for text in texts:
         click.echo(f"{'*' if text in seen else ' '} {text}")
-    if seen:
+    if trained.options.mode == "lines":
         new = sum(text not in seen for text in texts)
         click.echo(f"{new} of {len(texts)} new ({100 * new / len(texts):.1f}%); * a training example", err=True)
 

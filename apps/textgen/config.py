@@ -2,7 +2,7 @@
 
 import click
 
-from apps.common.options import Option, Options, recurrent_options, training_options
+from apps.common.options import Option, Options, recurrent_options, streaming_options, training_options
 
 APP = "textgen"
 POSITIVE = click.FloatRange(min=0, min_open=True)
@@ -27,7 +27,11 @@ OPTIONS = Options(
     Option("clipvalue", None, POSITIVE, "Clip each gradient element to [-C, C] instead of clipping the norm."),
     Option("reduce_lr_patience", None, click.IntRange(min=1),
            "Halve the learning rate after N epochs without a better validation loss (default: never)."),
-) + recurrent_options(cell="gru", units=256, layers=2, embedding_dim=64, dropout=0.2) + training_options(epochs=30, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
+    Option("recurrent_dropout", 0.0, click.FloatRange(0, 1, max_open=True),
+           "Dropout on each cell's state, one mask per sequence (variational), in every layer.", legacy=0.0),
+    Option("weight_decay", 0.0, click.FloatRange(min=0),
+           "Decoupled weight decay (AdamW) of every weight; 0: plain Adam.", legacy=0.0),
+) + streaming_options("examples") + recurrent_options(cell="gru", units=256, layers=2, embedding_dim=64, dropout=0.2) + training_options(epochs=30, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
 
 EVALUATE_OPTIONS = Options(
     Option("test_file", None, click.Path(dir_okay=False), "Examples to score (default: the run's validation data)."),

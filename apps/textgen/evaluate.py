@@ -2,7 +2,7 @@
 
 import math
 
-from apps.common.evaluation import next_token_scores
+from apps.common.evaluation import as_batches, next_token_log_probabilities, next_token_scores
 
 
 def score_texts(trained, examples):
@@ -12,25 +12,36 @@ def score_texts(trained, examples):
     """
     from .data import windows
 
-    x, y = windows(trained.options, trained.encoders, examples)
-    scores = next_token_scores(trained.model, x, y)
+    return _scores(trained, as_batches(*windows(trained.options, trained.encoders, examples)))
+
+
+def _scores(trained, batches):
+    scores = next_token_scores(trained.model, batches)
     return {**scores, "nll_bits_per_token": scores["nll_per_token"] / math.log(2)}
 
 
+def example_log_probabilities(trained, examples):
+    """log p(example) [N] in nats under the model, end mark included (--mode lines).
+
+    Sampling at temperature 1 draws an example with exactly this probability
+    (when it fits --max-length), so the sum over the training examples is the
+    share of samples expected to copy one.
+    """
+    from .data import windows
+
+    if trained.options.mode != "lines":
+        raise ValueError("log-probabilities of whole examples need --mode lines")
+    return next_token_log_probabilities(trained.model, as_batches(*windows(trained.options, trained.encoders,
+                                                                          examples)))[0]
+
+
 def evaluate_run(trained, test_file=None):
-    """score_texts on --test-file, or on the run's validation data."""
-    from datasets import textgen
+    """The scores of score_texts on --test-file, or on the run's validation data (streamed with --pipeline
+    stream)."""
+    from .data import evaluation_batches
 
-    from .data import load_examples
-
-    options = trained.options
-    if test_file:
-        examples = [textgen.read_text(test_file, options.lowercase)] if options.mode == "text" \
-            else textgen.read_examples(test_file, options.lowercase)
-    else:
-        examples = load_examples(options)[1]
-    return {**score_texts(trained, examples), "data": test_file or "validation",
-            "level": options.level, "mode": options.mode}
+    return {**_scores(trained, evaluation_batches(trained.options, trained.encoders, test_file)),
+            "data": test_file or "validation", "level": trained.options.level, "mode": trained.options.mode}
 
 
 def report(result):
