@@ -1,16 +1,18 @@
 """Character-level language models of names: a counting bigram floor, then our cells at two sizes.
 
     python bench/textgen_names.py [--data-dir ../shared/data] [--configs rnn-small,gru-large,...] [--epochs N]
-                                  [--tag NAME -- more train options]
+                                  [--rescore] [--tag NAME -- more train options]
 
 Trains `python -m apps.textgen` on ../shared/data/names/train.txt (30,033
 names, makemore's names.txt less its validation and test names) with
 valid.txt (1,000) as validation, and writes bench/results/textgen_names.md:
 validation NLL per character in nats (end mark included), parameters,
 training time, the share of 1,000 samples (temperature 1) that are not
-training names, and 20 samples of each model. Reruns continue unfinished runs;
+training names, how much of the names the model memorised (`memorisation`),
+and 20 samples of each model. Reruns continue unfinished runs;
 each run's figures are kept in bench/results/textgen_names.json, so a later
-call (`--tag lr -- --reduce-lr-patience 1`, say) adds rows to the table.
+call (`--tag lr -- --reduce-lr-patience 1`, say) adds rows to the table;
+`--configs "" --rescore` adds the memorisation columns to rows kept from before.
 """
 
 import argparse
@@ -59,26 +61,37 @@ def run(name, options, data, runs, epochs):
     result = json.loads((run_dir / "evaluation.json").read_text())
     from apps.common.app import load_run
     from apps.textgen.cli import APP
-    from apps.textgen.evaluate import example_log_probabilities, sample_texts
+    from apps.textgen.evaluate import sample_texts
 
     trained = load_run(APP, run_dir)
     seen = set((data / "train.txt").read_text().split())
     thousand = sample_texts(trained, 1000, seed=1)
-    # Exact, not sampled: the mass the model puts on the training names is the share of samples (T = 1) that copy
-    # one; the training NLL (dropout off) against the validation NLL measures how much of it is memorised.
-    # A model that memorised nothing gives a training name what it gives a validation name, so its mass on the
-    # training names would be (training names / validation names) x its mass on the validation names.
-    train_log_p = example_log_probabilities(trained, sorted(seen))
-    valid = (data / "valid.txt").read_text().split()
-    valid_mass = float(np.exp(example_log_probabilities(trained, valid).astype("float64")).sum())
-    train_chars = sum(len(name) + 1 for name in seen)
     metrics = list(open(run_dir / "metrics.csv"))
     header = metrics[0].strip().split(",")
     minutes = float(metrics[-1].split(",")[header.index("elapsed_seconds")]) / 60
     row = (name, " ".join(options), trained.model.count_params(), result["nll_per_token"], len(metrics) - 1, minutes,
-           sum(t not in seen for t in thousand) / len(thousand), -float(train_log_p.sum()) / train_chars,
-           1 - float(np.exp(train_log_p.astype("float64")).sum()), 1 - valid_mass * len(seen) / len(valid))
+           sum(t not in seen for t in thousand) / len(thousand), *memorisation(trained, data))
     return row, sample_texts(trained, 20, seed=2)
+
+
+def memorisation(trained, data):
+    """(training NLL per character, 1 - mass on the training names, the same for a model that memorised nothing).
+
+    Exact, not sampled: the mass the model puts on the training names is the
+    share of samples (T = 1) that copy one; the training NLL (dropout off)
+    against the validation NLL measures how much of it is memorised. A model
+    that memorised nothing gives a training name what it gives a validation
+    name, so its mass on the training names would be (training names /
+    validation names) x its mass on the validation names.
+    """
+    from apps.textgen.evaluate import example_log_probabilities
+
+    seen = sorted(set((data / "train.txt").read_text().split()))
+    valid = (data / "valid.txt").read_text().split()
+    train_log_p = example_log_probabilities(trained, seen).astype("float64")
+    valid_mass = float(np.exp(example_log_probabilities(trained, valid).astype("float64")).sum())
+    return (-float(train_log_p.sum()) / sum(len(name) + 1 for name in seen), 1 - float(np.exp(train_log_p).sum()),
+            1 - valid_mass * len(seen) / len(valid))
 
 
 def main():
@@ -88,6 +101,8 @@ def main():
     parser.add_argument("--configs", default="rnn-small,gru-small,lstm-small,rnn-large,gru-large,lstm-large")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--tag", default="", help="Suffix of the run names, for runs with extra options.")
+    parser.add_argument("--rescore", action="store_true",
+                        help="add the memorisation columns to kept rows whose runs are still in --runs")
     parser.add_argument("extra", nargs="*", help="more train options, after --")
     args = parser.parse_args()
     import apps  # noqa: F401  quiet TensorFlow, our `datasets`
@@ -103,6 +118,14 @@ def main():
         kept[name] = {"row": row, "samples": texts, "epochs_limit": args.epochs}
         store.write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n")
         print(row, flush=True)
+    if args.rescore:
+        from apps.common.app import load_run
+        from apps.textgen.cli import APP
+
+        for name, entry in kept.items():
+            if len(entry["row"]) == 7 and (runs / name / "model.keras").exists():
+                entry["row"] = [*entry["row"], *memorisation(load_run(APP, runs / name), data)]
+        store.write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n")
     rows = [entry["row"] for entry in kept.values()]
     samples = {name: entry["samples"] for name, entry in kept.items()}
     lines = [

@@ -141,6 +141,43 @@ def _parsed_in_order(paths, workers, representation):
             pool.shutdown(cancel_futures=True)
 
 
+def cache_tunes(files, cache_dir=None, progress=None, workers=None, representation="events"):
+    """Parse the files not yet cached into the cache, holding one file's tunes at a time (--pipeline stream).
+
+    Returns the failures [(file, reason)]; `progress(n)` is called after each
+    file with the tunes it gave (0 for a cached one, read later).
+    """
+    cache = pathlib.Path(cache_dir or default_cache_dir())
+    cache.mkdir(parents=True, exist_ok=True)
+    keys = {path: _cache_path(cache, path, representation) for path in files}
+    uncached = [path for path in files if not keys[path].exists()]
+    failures = []
+    for path, (file_tunes, failure) in _parsed_in_order(uncached, workers or os.cpu_count() or 1, representation):
+        if failure:
+            failures.append((path, failure))
+        else:
+            _write_cache(keys[path], file_tunes)
+        if progress:
+            progress(len(file_tunes))
+    return failures
+
+
+def cached_tunes(path, cache_dir=None, representation="events"):
+    """[(title, tokens)] of a file `cache_tunes` parsed; [] for one that failed to parse."""
+    key = _cache_path(pathlib.Path(cache_dir or default_cache_dir()), path, representation)
+    return [tuple(t) for t in json.loads(key.read_text())] if key.exists() else []
+
+
+def _cache_path(cache, path, representation):
+    return cache / f"{_content_key(path, representation)}.json"
+
+
+def _write_cache(key, file_tunes):
+    tmp = key.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(file_tunes))
+    os.replace(tmp, key)
+
+
 def load_tunes(files, cache_dir=None, limit=None, progress=None, workers=None, representation="events"):
     """(tunes [(title, tokens)], failures [(file, reason)]) from files, parsed once and cached.
 
@@ -154,7 +191,7 @@ def load_tunes(files, cache_dir=None, limit=None, progress=None, workers=None, r
     cache = pathlib.Path(cache_dir or default_cache_dir())
     cache.mkdir(parents=True, exist_ok=True)
     workers = workers or (1 if limit is not None else os.cpu_count() or 1)
-    keys = {path: cache / f"{_content_key(path, representation)}.json" for path in files}
+    keys = {path: _cache_path(cache, path, representation) for path in files}
     uncached = [path for path in files if not keys[path].exists()]
     parsed = _parsed_in_order(uncached, workers, representation)
     uncached = set(uncached)
@@ -169,9 +206,7 @@ def load_tunes(files, cache_dir=None, limit=None, progress=None, workers=None, r
             if failure:
                 failures.append((path, failure))
                 continue
-            tmp = keys[path].with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(file_tunes))
-            os.replace(tmp, keys[path])
+            _write_cache(keys[path], file_tunes)
         tunes.extend(file_tunes)
         if progress:
             progress(len(file_tunes))

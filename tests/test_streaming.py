@@ -218,3 +218,43 @@ def test_textgen_stream_names_a_bad_line_with_its_file_and_line(tmp_path):
     assert result.exit_code != 0
     assert [line for line in result.output.splitlines() if line.startswith("Error")] == \
         [f"Error: {bad}:2: not valid UTF-8 (byte 3 of the line)"], result.output
+
+
+@pytest.mark.parametrize("representation", ["abc", "events"])
+def test_music_streams_the_parsed_tunes_carved_by_a_hash_of_each_tune_in_the_windows_memory_cuts(
+        tune_folder, tmp_path, representation):
+    import numpy as np
+
+    from apps.common.options import RunOptions
+    from apps.music.cli import cli as music
+    from apps.music.config import DEFAULTS
+    from apps.music.data import augment, music_files, read_tunes, stream_windows, windows
+
+    run_dir = tmp_path / "run"
+    common = ["--run-dir", str(run_dir), "--data-dir", str(tune_folder), "--pipeline", "stream", "--representation",
+              representation, "--transpositions", "1", "--valid-fraction", "0.4", "--units", "8", "--layers", "1",
+              "--window", "16"]
+    result = CliRunner().invoke(music, ["train", *common, "--epochs", "2"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    moved = " (with transpositions)" if representation == "events" else ""
+    assert f"streaming 5 training file(s){moved}; validation carved by a hash of the tune" in result.output
+    assert "1 of 5 files could not be parsed and were skipped" in result.output  # broken.mid, as in memory
+    options = RunOptions({**DEFAULTS, **json.loads((run_dir / "config.json").read_text())["options"]})
+    tunes = read_tunes(options, echo=lambda *a, **k: None)
+    valid = [t for t in tunes if in_validation(" ".join(t[1]), 0.4, 0)]
+    train = [t for t in tunes if not in_validation(" ".join(t[1]), 0.4, 0)]
+    assert 0 < len(valid) < len(tunes)
+
+    CliRunner().invoke(music, ["evaluate", "--run-dir", str(run_dir)], catch_exceptions=False)
+    scored = json.loads((run_dir / "evaluation.json").read_text())
+    assert (scored["tunes"], scored["events"]) == (len(valid), sum(len(tokens) for _, tokens in valid))
+
+    from apps.common.app import load_run
+    from apps.music.cli import APP
+
+    index = load_run(APP, run_dir).encoders
+    moves = 1 if representation == "events" else 0
+    streamed = stream_windows(options, index, music_files(options), lambda tune: tune in train, transpositions=moves)
+    rows = sorted(tuple(np.concatenate([a, b])) for x, y in streamed for a, b in zip(x.numpy(), y.numpy()))
+    x, y = windows(augment(train, moves) if moves else train, index, 16)
+    assert rows == sorted(tuple(np.concatenate([a, b])) for a, b in zip(x, y))

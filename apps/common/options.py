@@ -160,16 +160,20 @@ def pretrained_options():
     )
 
 
-def streaming_options(examples):
-    """--pipeline memory|stream and the bounds of the stream, for apps that read large files."""
+def streaming_options(examples, shuffled=None, sample=50000):
+    """--pipeline memory|stream and the bounds of the stream, for apps that read large files.
+
+    `examples` are what the carve hashes, `shuffled` what the buffer holds (default: the same).
+    """
+    shuffled = shuffled or examples
     return Options(
         Option("pipeline", "memory", click.Choice(["memory", "stream"]),
                "memory: read, carve and vectorise everything first; stream: read the files as training goes, in "
                "bounded memory (any corpus size; --train-file may be a glob or a comma-separated list; validation "
                f"carved by a stable hash of the {examples[:-1]}).", legacy="memory"),
         Option("shuffle_buffer", 10000, click.IntRange(min=0),
-               f"{examples.capitalize()} shuffled at a time with --pipeline stream."),
-        Option("vocabulary_sample", 50000, click.IntRange(min=1),
+               f"{shuffled.capitalize()} shuffled at a time with --pipeline stream."),
+        Option("vocabulary_sample", sample, click.IntRange(min=1),
                f"Training {examples} (the first, taking the files in turn) that the vocabularies are counted on "
                "with --pipeline stream."),
     )

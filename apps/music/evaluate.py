@@ -10,15 +10,19 @@ def evaluate_run(trained):
     probability the model gives [UNK] (`unseen_events` says how many); only a
     run made before [UNK] existed leaves them out (`unseen_scored` False).
     """
-    from .data import UNKNOWN, read_tunes, split_tunes, unseen_events, windows
+    from .data import UNKNOWN, read_tunes, split_tunes, streamed_validation, unseen_events, windows
 
     options = trained.options
-    _, valid = split_tunes(read_tunes(options), options.valid_fraction, options.seed)
-    x, y = windows(valid, trained.encoders, options.window)
-    scores = next_token_scores(trained.model, as_batches(x, y))
-    return {"tunes": len(valid), "events": scores["tokens"], "nll_per_event": scores["nll_per_token"],
+    if options.get("pipeline") == "stream":
+        batches, counts = streamed_validation(options, trained.encoders)
+        scores = next_token_scores(trained.model, batches)  # fills counts in as it reads
+    else:
+        _, valid = split_tunes(read_tunes(options), options.valid_fraction, options.seed)
+        scores = next_token_scores(trained.model, as_batches(*windows(valid, trained.encoders, options.window)))
+        counts = {"tunes": len(valid), "unseen_events": unseen_events(valid, trained.encoders)}
+    return {"tunes": counts["tunes"], "events": scores["tokens"], "nll_per_event": scores["nll_per_token"],
             "accuracy": scores["accuracy"], "perplexity": scores["perplexity"],
-            "unseen_events": unseen_events(valid, trained.encoders), "unseen_scored": UNKNOWN in trained.encoders}
+            "unseen_events": counts["unseen_events"], "unseen_scored": UNKNOWN in trained.encoders}
 
 
 def report(result):
