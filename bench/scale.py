@@ -1,11 +1,11 @@
 """Memory, time to the first step and throughput of training as the corpus grows.
 
-    python bench/scale.py [--app sentiment|ner|translation] [--sizes 1,4,16,64] [--memory-sizes 1,4]
+    python bench/scale.py [--app sentiment|ner|translation|textgen] [--sizes 1,4,16,64] [--memory-sizes 1,4]
                           [--seconds 60] [--data-dir ../shared/data]
 
 For each size k the app's training file (IMDB's train.jsonl.gz, 25,000
 reviews; CoNLL-2003's train.txt, 14,041 sentences; spa-eng/pairs.tsv, 113,964
-pairs) is repeated k times in a temporary directory, copy i in the order of
+pairs; names/train.txt, 30,033 names) is repeated k times in a temporary directory, copy i in the order of
 a shuffle with seed i (lines; NER: sentences), so that shards differ as a
 real corpus's do: as k shard files for `--pipeline stream`, and as one
 concatenated file for `--pipeline memory`, which reads one file. Each run
@@ -34,6 +34,7 @@ APPS = {  # training file, what an example is, examples in it, extra train optio
     "sentiment": ("imdb/train.jsonl.gz", "reviews", 25000, ["--max-length", "200"], 64),
     "ner": ("conll2003/train.txt", "sentences", 14041, [], 32),
     "translation": ("spa-eng/pairs.tsv", "pairs", 113964, [], 64),
+    "textgen": ("names/train.txt", "names", 30033, [], 64),
 }
 
 
@@ -85,7 +86,7 @@ def main():
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     args = parser.parse_args()
     source, what, count, extra, batch = APPS[args.app]
-    suffix = {"sentiment": ".jsonl", "ner": ".txt", "translation": ".tsv"}[args.app]
+    suffix = {"sentiment": ".jsonl", "ner": ".txt", "translation": ".tsv", "textgen": ".txt"}[args.app]
     scratch = pathlib.Path(tempfile.mkdtemp(prefix="seqapps-scale-"))
     rows = []
     try:

@@ -258,3 +258,52 @@ def test_music_streams_the_parsed_tunes_carved_by_a_hash_of_each_tune_in_the_win
     rows = sorted(tuple(np.concatenate([a, b])) for x, y in streamed for a, b in zip(x.numpy(), y.numpy()))
     x, y = windows(augment(train, moves) if moves else train, index, 16)
     assert rows == sorted(tuple(np.concatenate([a, b])) for a, b in zip(x, y))
+
+
+def test_streamed_runs_evaluate_a_test_file_as_it_streams_with_the_figures_of_the_in_memory_reader(tmp_path):
+    import dataclasses
+
+    from apps.common.app import load_run
+    from apps.common.options import RunOptions
+    from apps.ner.cli import APP as NER, cli as ner
+    from apps.ner.evaluate import evaluate_run as ner_scores
+    from apps.sentiment.cli import APP as SENTIMENT
+    from apps.sentiment.evaluate import evaluate_run as sentiment_scores
+    from tests.fixtures import NER_SMALL, ner_sentences, write_conll
+
+    def in_memory(trained):
+        return dataclasses.replace(trained, options=RunOptions({**trained.options, "pipeline": "memory"}))
+
+    # sentiment
+    files = _shards(tmp_path, sentiment_rows(200, seed=3), 3)  # labels alternate: every third row mixes them
+    result = _train("--run-dir", tmp_path / "s", "--train-file", files[0], "--pipeline", "stream", "--epochs", 1,
+                    *SENTIMENT_SMALL)
+    assert result.exit_code == 0, result.output
+    trained = load_run(SENTIMENT, tmp_path / "s")
+    streamed, read_whole = sentiment_scores(trained, test_file=files[1]), sentiment_scores(in_memory(trained),
+                                                                                         test_file=files[1])
+    assert streamed["examples"] == read_whole["examples"] == 67
+    assert streamed["confusion_matrix"] == read_whole["confusion_matrix"]
+    assert streamed["roc_auc"] == pytest.approx(read_whole["roc_auc"], abs=1e-6)
+    with open(files[1], "a") as handle:
+        handle.write('{"text": "fine", "label": 7}\n')
+    out = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(tmp_path / "s"), "--test-file", files[1]])
+    assert out.exit_code != 0 and [line for line in out.output.splitlines() if line.startswith("Error")] == \
+        [f"Error: {files[1]}:68: label '7' is not one of the known labels ['0', '1']"], out.output
+
+    # NER
+    sentences = ner_sentences(160, seed=1)
+    train, test = write_conll(tmp_path / "train.txt", sentences[:120]), write_conll(tmp_path / "test.txt",
+                                                                                  sentences[120:])
+    result = CliRunner().invoke(ner, ["train", "--run-dir", str(tmp_path / "n"), "--train-file", train,
+                                      "--pipeline", "stream", "--epochs", "1", *map(str, NER_SMALL)])
+    assert result.exit_code == 0, result.output
+    trained = load_run(NER, tmp_path / "n")
+    streamed, read_whole = ner_scores(trained, test_file=test), ner_scores(in_memory(trained), test_file=test)
+    assert streamed == read_whole
+    with open(test, "a") as handle:
+        handle.write("\nParis NNP I-NP I-CITY\n")
+    lines = sum(1 for _ in open(test))
+    out = CliRunner().invoke(ner, ["evaluate", "--run-dir", str(tmp_path / "n"), "--test-file", test])
+    assert out.exit_code != 0 and f"Error: {test}:{lines}: entity type of 'B-CITY' never occurs in the training " \
+                                  "sample" in out.output, out.output

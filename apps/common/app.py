@@ -243,7 +243,12 @@ def evaluate_command(app, help_text, scoring, evaluate_options=Options()):
     @evaluate_options.click
     def command(run_dir, **given):
         trained = load_run(app, run_dir)
-        result = scoring.evaluate_run(trained, **evaluate_options.values(given))
+        try:
+            result = scoring.evaluate_run(trained, **evaluate_options.values(given))
+        except Exception as err:  # a bad line met while streaming: its own one-line error
+            from datasets.streaming import raise_stream_error
+
+            raise_stream_error(err)
         click.echo(scoring.report(result))
         click.echo(f"\nwritten to {write_evaluation(trained, result)}")
 

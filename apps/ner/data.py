@@ -149,3 +149,17 @@ def _streaming_datasets(options, encoders, data):
                f"IOB2): {word_lookup.vocabulary_size()} words, {char_lookup.vocabulary_size()} characters; "
                f"tags {options.tags}")
     return train, valid, summary
+
+
+def streamed_evaluation_dataset(options, encoders, test_file, batch_size):
+    """Batches of a CoNLL --test-file (a path, glob or list), streamed; a tag the run never had names its line."""
+    from datasets.conll import make_streaming_dataset, streamed_sentences
+    from datasets.streaming import expand_files
+
+    word_lookup, char_lookup = encoders
+    tag_index = {t: i for i, t in enumerate(options.tags)}
+    return make_streaming_dataset(
+        expand_files(test_file), lambda path: streamed_sentences(path, tag_index, tag_column=options.tag_column,
+                                                                 token_prefix=options.token_prefix),
+        word_lookup, char_lookup, batch_size=batch_size, max_chars=options.max_chars, shuffle_buffer=0,
+        seed=options.seed)

@@ -129,3 +129,12 @@ def _streaming_datasets(options, vectorizer, data):
     summary = (f"{share_summary(files, data.train.files, by_file)}; validation {carved}; "
                f"vocabulary {vectorizer.vocabulary_size()}; labels {options.labels}")
     return train, valid, summary
+
+
+def streamed_evaluation_dataset(options, vectorizer, test_file, batch_size):
+    """Bucketed (ids [B, T], labels [B]) batches of a labelled --test-file (a path, glob or list), streamed."""
+    from datasets.streaming import expand_files
+    from datasets.text_classification import make_streaming_dataset
+
+    return make_streaming_dataset(expand_files(test_file), _columns(options), options.labels, vectorizer,
+                                  batch_size=batch_size, max_length=options.max_length, shuffle_buffer=0, seed=0)
