@@ -152,6 +152,9 @@ def cache_tunes(files, cache_dir=None, progress=None, workers=None, representati
     keys = {path: _cache_path(cache, path, representation) for path in files}
     uncached = [path for path in files if not keys[path].exists()]
     failures = []
+    for _ in range(len(files) - len(uncached)):
+        if progress:
+            progress(0)
     for path, (file_tunes, failure) in _parsed_in_order(uncached, workers or os.cpu_count() or 1, representation):
         if failure:
             failures.append((path, failure))

@@ -11,7 +11,7 @@ from apps.common.app import TrainedRun, load_run
 from apps.common.options import RunOptions
 from apps.textgen import config
 from apps.textgen.cli import APP, cli
-from apps.textgen.evaluate import sample_texts, score_texts
+from apps.textgen.evaluate import example_log_probabilities, sample_texts, score_texts
 from datasets import textgen
 from tests.fixtures import made_up_names, write_lines
 
@@ -39,6 +39,23 @@ def test_nll_per_character_equals_a_hand_computation_on_two_characters():
     assert scores["nll_per_token"] == pytest.approx(by_hand, rel=1e-5)
     assert scores["nll_bits_per_token"] == pytest.approx(by_hand / math.log(2), rel=1e-5)
     assert scores["perplexity"] == pytest.approx(math.exp(by_hand), rel=1e-5)
+
+
+def test_the_probability_of_a_whole_example_is_the_product_of_its_steps_and_they_add_up_to_one():
+    vocabulary = [textgen.PAD, textgen.UNKNOWN, textgen.END, "a", "b"]
+    probabilities = [1e-9, 0.05, 0.2, 0.5, 0.25]  # unknown, end, a, b
+    options = RunOptions({**config.DEFAULTS, "max_length": 40})
+    trained = TrainedRun(None, options, constant_model(probabilities), {}, vocabulary)
+    log_p = example_log_probabilities(trained, ["ab", "a", "c", ""])
+    by_hand = [math.log(0.5 * 0.25 * 0.2), math.log(0.5 * 0.2), math.log(0.05 * 0.2), math.log(0.2)]
+    np.testing.assert_allclose(log_p, by_hand, rtol=1e-5)
+    # Every example of up to 3 characters over {a, b}: with END at 0.2 and (a or b) at 0.75, the mass of the
+    # examples of length k is 0.75^k * 0.2; the sum over k <= 3 is what sampling draws from them.
+    import itertools
+
+    examples = [""] + ["".join(c) for k in (1, 2, 3) for c in itertools.product("ab", repeat=k)]
+    mass = float(np.exp(example_log_probabilities(trained, examples).astype("float64")).sum())
+    assert mass == pytest.approx(sum(0.75 ** k * 0.2 for k in range(4)), rel=1e-5)
 
 
 def test_sampling_is_reproducible_per_seed_and_differs_across_seeds(textgen_trained):
