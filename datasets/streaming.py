@@ -51,6 +51,83 @@ def _everything(key):
     return True
 
 
+@dataclasses.dataclass(frozen=True)
+class TfdsSource:
+    """A tensorflow-datasets split (or one side of its carve), read from its own file shards as it streams.
+
+    `shuffle_seed`: the shards are read in an order of this seed, reshuffled
+    each epoch (training); None: in order. `carve`: (fraction, seed, which
+    side: True for validation) keeps one side of a carve by a stable hash of
+    each example's key, computed in the graph (`tf_in_validation`); None: all.
+    """
+
+    name: str
+    split: str
+    shuffle_seed: typing.Optional[int] = None
+    carve: typing.Optional[tuple] = None
+
+    @property
+    def label(self):
+        return f"tfds:{self.name}/{self.split}"
+
+    def examples(self, key_of=None, as_supervised=True):
+        """tf.data of the examples (tfds' own structure); `key_of(*example)` -> the carve's key [] string.
+
+        Left to tf.data's auto-sharding, a multi-worker run shards it by file:
+        tfds splits are TFRecord shards.
+        """
+        import tensorflow as tf
+
+        from .tfds_loader import load_tfds
+
+        ds = load_tfds(self.name, self.split, as_supervised=as_supervised, shuffle_files_seed=self.shuffle_seed)
+        if self.carve is None:
+            return ds
+        fraction, seed, validation = self.carve
+        return ds.filter(lambda *example: tf.equal(tf_in_validation(key_of(*example), fraction, seed), validation))
+
+    def generate(self, convert, key_of=None, as_supervised=True):
+        """A `generate(path)` for the file-based streaming pipelines (`from_generators([source.label], ...)`):
+        the examples as NumPy through `convert`, read as they stream; the path is ignored."""
+        def generate(_):
+            for example in self.examples(key_of, as_supervised).as_numpy_iterator():
+                yield convert(*example) if isinstance(example, tuple) else convert(example)
+
+        return generate
+
+
+def tfds_sides(name, split, fraction, seed):
+    """(train, valid) TfdsSources: the carve of one tfds split by a stable hash of each example's key."""
+    return (TfdsSource(name, split, seed, (fraction, seed, False)), TfdsSource(name, split, None, (fraction, seed, True)))
+
+
+def tf_in_validation(key, fraction, seed):
+    """In the graph: whether the example with this key [] string is on the validation side of the carve.
+
+    A keyed strong hash (SipHash) of the key: fixed for (key, seed) in every
+    process and whatever the order of the shards, as `in_validation` is for files.
+    """
+    import tensorflow as tf
+
+    buckets = 2 ** 62
+    bucket = tf.strings.to_hash_bucket_strong(key, buckets, key=[seed % 2 ** 64, 0x5EED])
+    return bucket < int(fraction * buckets)
+
+
+def tfds_sample(source, key_of, convert, limit, what, as_supervised=True):
+    """The first `limit` examples of a TfdsSource, each through `convert(*numpy example)`, with a bar."""
+    from .progress import progress
+
+    items = []
+    with progress(description=f"sampling up to {limit:,} {what} of {source.label}", unit=what, total=limit) as bar:
+        for item in source.generate(convert, key_of, as_supervised)(None):
+            items.append(item)
+            bar.update(1)
+            if len(items) >= limit:
+                break
+    return items
+
+
 def is_carved(train, valid):
     """Whether two StreamedSources are the sides of one carve."""
     return train.files is valid.files

@@ -71,9 +71,9 @@ def load_tfds_texts(name, split, data_dir=None):
     """(texts, raw labels) of a tfds text-classification split, e.g. imdb_reviews."""
     ds = load_tfds(name, split, data_dir=data_dir)
     texts, labels = [], []
-    for text, label in ds.as_numpy_iterator():
-        texts.append(text.decode("utf-8", errors="replace"))
-        labels.append(_label_text(int(label)))
+    for text, label in (tfds_label(*example) for example in ds.as_numpy_iterator()):
+        texts.append(text)
+        labels.append(label)
     return texts, labels
 
 
@@ -180,10 +180,32 @@ def make_streaming_dataset(files, columns, labels, vectorizer, *, batch_size, ma
     ds = from_generators(files, lambda path: streamed_examples(path, text_column, label_column, labels, keep),
                          (tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.float32)),
                          shuffle_seed=seed if shuffle_buffer else None)
+    ds = _streamed_batches(ds, vectorizer, batch_size=batch_size, max_length=max_length,
+                           shuffle_buffer=shuffle_buffer, seed=seed)
+    return (files_only(ds) if sharded_by_file else ds).prefetch(tf.data.AUTOTUNE)
+
+
+def make_tfds_streaming_dataset(source, labels, vectorizer, *, batch_size, max_length, shuffle_buffer, seed):
+    """The batches of `make_streaming_dataset`, read from a datasets.streaming.TfdsSource (its side of a tfds
+    split, from the split's own file shards); labels are the tfds class ids as text, placed by `labels`."""
+    label_ids = keras.layers.StringLookup(vocabulary=list(labels), num_oov_indices=0)  # an unknown label fails
+    ds = source.examples(lambda text, label: text).map(
+        lambda text, label: (text, tf.cast(label_ids(tf.strings.as_string(label)), tf.float32)))
+    ds = _streamed_batches(ds, vectorizer, batch_size=batch_size, max_length=max_length,
+                           shuffle_buffer=shuffle_buffer, seed=seed)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def tfds_label(text, label):
+    """(text, raw label) of a supervised tfds example as NumPy, as `load_tfds_texts` gives them."""
+    return text.decode("utf-8", errors="replace"), _label_text(int(label))
+
+
+def _streamed_batches(ds, vectorizer, *, batch_size, max_length, shuffle_buffer, seed):
+    """Bucketed (ids [B, T], labels [B]) batches of a stream of (text [], label []) examples."""
     ds = ds.batch(256).map(lambda t, y: _dense_rows(token_ids(vectorizer, t, max_length), y),
                            num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.unbatch().map(lambda ids, length, y: (ids[:length], y))
     if shuffle_buffer:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = bucket_by_length(ds, lambda ids, _: tf.shape(ids)[0], bucket_boundaries(max_length), batch_size, None)
-    return (files_only(ds) if sharded_by_file else ds).prefetch(tf.data.AUTOTUNE)
+    return bucket_by_length(ds, lambda ids, _: tf.shape(ids)[0], bucket_boundaries(max_length), batch_size, None)

@@ -307,3 +307,160 @@ def test_streamed_runs_evaluate_a_test_file_as_it_streams_with_the_figures_of_th
     out = CliRunner().invoke(ner, ["evaluate", "--run-dir", str(tmp_path / "n"), "--test-file", test])
     assert out.exit_code != 0 and f"Error: {test}:{lines}: entity type of 'B-CITY' never occurs in the training " \
                                   "sample" in out.output, out.output
+
+
+def _tiny_reviews_builder():
+    """A tensorflow-datasets builder of made-up reviews, prepared offline from code: real TFRecord shards."""
+    import tensorflow_datasets as tfds
+
+    class TinyReviews(tfds.core.GeneratorBasedBuilder):
+        """Made-up reviews for the tests (train 240, test 60)."""
+
+        VERSION = tfds.core.Version("1.0.0")
+
+        def _info(self):
+            return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+                "text": tfds.features.Text(), "label": tfds.features.ClassLabel(names=["neg", "pos"])}),
+                supervised_keys=("text", "label"))
+
+        def _split_generators(self, dl_manager):
+            return {"train": self._generate_examples(240, 0), "test": self._generate_examples(60, 1)}
+
+        def _generate_examples(self, count, seed):
+            for i, row in enumerate(sentiment_rows(count, seed=seed)):
+                yield i, {"text": f"{row['text']} {seed}-{i}", "label": int(row["label"])}
+
+    return TinyReviews
+
+
+def test_sentiment_streams_a_tfds_split_from_its_shards_carved_by_a_hash_computed_in_the_graph(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    from apps.common.app import load_run
+    from apps.sentiment.cli import APP
+    from apps.sentiment.evaluate import evaluate_run
+    from datasets.streaming import tf_in_validation
+    from datasets.tfds_loader import load_tfds
+
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    _tiny_reviews_builder()(data_dir=str(tmp_path / "tfds")).download_and_prepare()  # a prepared copy, as users have
+    run_dir = tmp_path / "run"
+    result = _train("--run-dir", run_dir, "--dataset", "tiny_reviews", "--pipeline", "stream", "--valid-fraction",
+                    0.25, "--epochs", 2, "--learning-rate", 0.02, *SENTIMENT_SMALL)
+    assert result.exit_code == 0, result.output
+    assert "streaming tfds:tiny_reviews/train from its file shards; validation carved by a hash of the text" \
+        in result.output
+    texts = [text for text, _ in load_tfds("tiny_reviews", "train").as_numpy_iterator()]
+    in_valid = [bool(tf_in_validation(tf.constant(t), 0.25, 1)) for t in texts]  # SENTIMENT_SMALL's seed
+    assert 30 < sum(in_valid) < 90  # about a quarter of 240
+    trained = load_run(APP, run_dir)
+    from apps.sentiment.data import _streaming_datasets, read_training_data
+
+    data = read_training_data(trained.options)
+    train, valid, _ = _streaming_datasets(trained.options, trained.encoders, data)
+    assert sum(int(tf.shape(y)[0]) for _, y in valid) == sum(in_valid)
+    assert sum(int(tf.shape(y)[0]) for _, y in train) == len(texts) - sum(in_valid)
+    sides = {side: {text for text, _ in source.examples(lambda text, label: text).as_numpy_iterator()}
+             for side, source in (("train", data.train), ("valid", data.valid))}
+    assert sides["valid"] == {t for t, v in zip(texts, in_valid) if v}  # every text ends with its own number
+    assert sides["train"] == {t for t, v in zip(texts, in_valid) if not v}
+    scored = evaluate_run(trained, dataset="tiny_reviews", split="test")
+    assert scored["examples"] == 60 and scored["data"] == "tfds:tiny_reviews/test" and scored["accuracy"] > 0.8
+
+
+def _tiny_ner_builder():
+    """A tensorflow-datasets NER builder (conll2003's features) of made-up IOB1 sentences, prepared offline."""
+    import tensorflow_datasets as tfds
+
+    from tests.fixtures import ner_sentences
+
+    names = ["O", "I-PER", "I-LOC", "I-ORG", "B-PER", "B-LOC", "B-ORG"]
+
+    class TinyNer(tfds.core.GeneratorBasedBuilder):
+        """Made-up tagged sentences for the tests (train 200, validation 40, test 40)."""
+
+        VERSION = tfds.core.Version("1.0.0")
+
+        def _info(self):
+            return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+                "tokens": tfds.features.Sequence(tfds.features.Text()),
+                "ner": tfds.features.Sequence(tfds.features.ClassLabel(names=names))}))
+
+        def _split_generators(self, dl_manager):
+            return {"train": self._generate_examples(200, 0), "validation": self._generate_examples(40, 1),
+                    "test": self._generate_examples(40, 2)}
+
+        def _generate_examples(self, count, seed):
+            for i, (tokens, tags) in enumerate(ner_sentences(count, seed=seed)):
+                yield i, {"tokens": tokens, "ner": tags}
+
+    return TinyNer
+
+
+def test_ner_streams_tfds_splits_from_their_shards_with_the_figures_of_the_in_memory_reader(tmp_path, monkeypatch):
+    import dataclasses
+
+    from apps.common.app import load_run
+    from apps.common.options import RunOptions
+    from apps.ner.cli import APP, cli as ner
+    from apps.ner.evaluate import evaluate_run
+    from tests.fixtures import NER_SMALL
+
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    _tiny_ner_builder()(data_dir=str(tmp_path / "tfds")).download_and_prepare()
+    result = CliRunner().invoke(ner, ["train", "--run-dir", str(tmp_path / "run"), "--dataset", "tiny_ner",
+                                      "--pipeline", "stream", "--epochs", "3", *map(str, NER_SMALL)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "streaming tfds:tiny_ner/train from its file shards; validation tfds:tiny_ner/validation; " \
+           "vocabularies from 200 sentences (IOB1 converted to IOB2)" in result.output
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert float(rows[-1]["val_f1"]) > 0.8, rows[-1]
+    trained = load_run(APP, tmp_path / "run")
+    streamed = evaluate_run(trained, dataset="tiny_ner", split="test")
+    read_whole = evaluate_run(dataclasses.replace(trained, options=RunOptions({**trained.options,
+                                                                               "pipeline": "memory"})),
+                              dataset="tiny_ner", split="test")
+    assert streamed == read_whole and streamed["data"] == "tfds:tiny_ner/test"
+
+
+def test_translation_streams_a_tfds_split_carved_by_source_sentence_as_files_are(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    from apps.translation.cli import cli as translation
+    from apps.translation.data import _pairs, read_training_data, source_key
+    from apps.translation.config import DEFAULTS
+    from datasets.dates import date_pairs
+
+    pairs = date_pairs(300, seed=0)
+    pairs += [(source.upper(), target) for source, target in pairs[:30]]  # the same sources, other case
+
+    class TinyPairs(tfds.core.GeneratorBasedBuilder):
+        """Made-up sentence pairs for the tests: a train split only."""
+
+        VERSION = tfds.core.Version("1.0.0")
+
+        def _info(self):
+            return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+                "en": tfds.features.Text(), "xx": tfds.features.Text()}), supervised_keys=("en", "xx"))
+
+        def _split_generators(self, dl_manager):
+            return {"train": self._generate_examples()}
+
+        def _generate_examples(self):
+            for i, (source, target) in enumerate(pairs):
+                yield i, {"en": source, "xx": target}
+
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    TinyPairs(data_dir=str(tmp_path / "tfds")).download_and_prepare()
+    common = ["train", "--run-dir", tmp_path / "run", "--dataset", "tiny_pairs", "--pipeline", "stream",
+              "--valid-fraction", 0.2, "--level", "char", "--units", 16, "--embedding-dim", 8, "--batch-size", 32]
+    result = CliRunner().invoke(translation, [str(a) for a in common + ["--epochs", 1]], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "validation carved by source sentence (a stable hash)" in result.output
+    options = {**DEFAULTS, "dataset": "tiny_pairs", "pipeline": "stream", "valid_fraction": 0.2}
+    data = read_training_data(options)
+    train = [p for f in data.train.files for p in _pairs(options, f, data.train.keep)]
+    valid = [p for f in data.valid.files for p in _pairs(options, f, data.valid.keep)]
+    assert sorted(train + valid) == sorted(pairs) and 30 < len(valid) < 100
+    assert not {source_key(p) for p in train} & {source_key(p) for p in valid}

@@ -4,20 +4,19 @@ from apps.common.app import StreamedTrainingData, TrainingData, streamed_sides
 from datasets.conll import is_iob2, read_conll, to_iob2
 from datasets.errors import DataError
 from datasets.splits import carve
-from datasets.streaming import StreamedSource
-from datasets.tfds_loader import load_tfds
+from datasets.tfds_loader import load_tfds, tfds_builder
 
 
 def _from_tfds(name, split):
-    import tensorflow_datasets as tfds
-
     ds = load_tfds(name, split, as_supervised=False)
-    names = tfds.builder(name).info.features["ner"].names
-    sentences = []
-    for i, example in enumerate(ds.as_numpy_iterator(), start=1):
-        tokens = [t.decode("utf-8") for t in example["tokens"]]
-        sentences.append((tokens, [names[j] for j in example["ner"]], i))
-    return sentences
+    convert = _tfds_sentence(name)
+    return [(*convert(example)[:2], i) for i, example in enumerate(ds.as_numpy_iterator(), start=1)]
+
+
+def _tfds_sentence(name):
+    """A NumPy tfds example -> (tokens, tag names, 0): the form of `read_conll`'s sentences (no line number)."""
+    names = tfds_builder(name).info.features["ner"].names
+    return lambda example: ([t.decode("utf-8") for t in example["tokens"]], [names[j] for j in example["ner"]], 0)
 
 
 def _read(path, options):
@@ -81,7 +80,7 @@ def build_vocabularies(options, data):
     """{"words": lower-cased, digits as 0, by frequency; "chars": by frequency} of the training sentences."""
     from datasets.conll import build_vocabularies as by_frequency
 
-    words, chars = by_frequency(data.sample if isinstance(data.train, StreamedSource) else data.train)
+    words, chars = by_frequency(data.sample if isinstance(data, StreamedTrainingData) else data.train)
     return {"words": words, "chars": chars}
 
 
@@ -104,7 +103,7 @@ def make_dataset(options, encoders, sentences, shuffle=False, batch_size=None):
 
 def make_datasets(options, encoders, data):
     """(train, validation, summary)."""
-    if isinstance(data.train, StreamedSource):
+    if isinstance(data, StreamedTrainingData):
         return _streaming_datasets(options, encoders, data)
     word_lookup, char_lookup = encoders
     summary = (f"{len(data.train)} training and {len(data.valid)} validation sentences "
@@ -120,22 +119,56 @@ def _stream_sources(options):
     """StreamedTrainingData whose tags and scheme come from the sample, as the vocabularies do."""
     from datasets.conll import iter_conll
 
-    train, valid, sample = streamed_sides(
-        options, lambda sentence: " ".join(sentence[0]),
-        lambda path: iter_conll(path, options["tag_column"], options["token_prefix"]), "sentences")
+    if options["train_file"]:
+        train, valid, sample = streamed_sides(
+            options, lambda sentence: " ".join(sentence[0]),
+            lambda path: iter_conll(path, options["tag_column"], options["token_prefix"]), "sentences")
+    else:  # --dataset: its train and validation splits, read from their file shards
+        from datasets.streaming import TfdsSource, tfds_sample
+
+        train = TfdsSource(options["dataset"], "train", shuffle_seed=options["seed"])
+        valid = TfdsSource(options["dataset"], "validation")
+        sample = tfds_sample(train, None, _tfds_sentence(options["dataset"]), options["vocabulary_sample"],
+                             "sentences", as_supervised=False)
     sample, scheme = as_iob2(sample)
     return StreamedTrainingData(train, valid, {"tags": tag_names(sample), "source_scheme": scheme,
                                                "scheme": "IOB2"}, sample=sample)
 
 
+def _tfds_tagged(name, tag_index, label):
+    """A NumPy tfds example -> (tokens, IOB2 tag ids), as `streamed_sentences` yields them from files."""
+    sentence = _tfds_sentence(name)
+
+    def convert(example):
+        tokens, tags, _ = sentence(example)
+        for tag in to_iob2(tags):
+            if tag not in tag_index:
+                raise DataError(label, f"entity type of {tag!r} never occurs in the training sample")
+        return tokens, [tag_index[tag] for tag in to_iob2(tags)]
+
+    return convert
+
+
 def _streaming_datasets(options, encoders, data):
     from datasets.conll import make_streaming_dataset, streamed_sentences
-    from datasets.streaming import is_carved, shard_files, share_summary
+    from datasets.streaming import TfdsSource, is_carved, shard_files, share_summary
 
     word_lookup, char_lookup = encoders
     tag_index = {t: i for i, t in enumerate(options.tags)}
     read = dict(tag_column=options.tag_column, token_prefix=options.token_prefix)
     batches = dict(batch_size=options.batch_size, max_chars=options.max_chars, seed=options.seed)
+    if isinstance(data.train, TfdsSource):
+        def sentences(source):
+            return source.generate(_tfds_tagged(options.dataset, tag_index, source.label), as_supervised=False)
+
+        train = make_streaming_dataset([data.train.label], sentences(data.train), word_lookup, char_lookup,
+                                       shuffle_buffer=options.shuffle_buffer, **batches)
+        valid = make_streaming_dataset([data.valid.label], sentences(data.valid), word_lookup, char_lookup,
+                                       shuffle_buffer=0, **batches)
+        return train, valid, (f"streaming {data.train.label} from its file shards; validation {data.valid.label}; "
+                              f"vocabularies from {len(data.sample):,} sentences ({options.source_scheme} converted "
+                              f"to IOB2): {word_lookup.vocabulary_size()} words, {char_lookup.vocabulary_size()} "
+                              f"characters; tags {options.tags}")
     files, by_file = shard_files(data.train.files)
     train = make_streaming_dataset(
         files, lambda path: streamed_sentences(path, tag_index, keep=data.train.keep, **read), word_lookup,
@@ -151,15 +184,21 @@ def _streaming_datasets(options, encoders, data):
     return train, valid, summary
 
 
-def streamed_evaluation_dataset(options, encoders, test_file, batch_size):
-    """Batches of a CoNLL --test-file (a path, glob or list), streamed; a tag the run never had names its line."""
+def streamed_evaluation_dataset(options, encoders, test_file, batch_size, dataset=None, split="test"):
+    """Batches of a CoNLL --test-file (a path, glob or list), or of a tfds split read from its file shards,
+    streamed; a tag the run never had names its line."""
     from datasets.conll import make_streaming_dataset, streamed_sentences
-    from datasets.streaming import expand_files
+    from datasets.streaming import TfdsSource, expand_files
 
     word_lookup, char_lookup = encoders
     tag_index = {t: i for i, t in enumerate(options.tags)}
+    batches = dict(batch_size=batch_size, max_chars=options.max_chars, shuffle_buffer=0, seed=options.seed)
+    if not test_file:
+        source = TfdsSource(dataset or options.dataset, split)
+        return make_streaming_dataset([source.label], source.generate(
+            _tfds_tagged(source.name, tag_index, source.label), as_supervised=False), word_lookup, char_lookup,
+            **batches)
     return make_streaming_dataset(
         expand_files(test_file), lambda path: streamed_sentences(path, tag_index, tag_column=options.tag_column,
                                                                  token_prefix=options.token_prefix),
-        word_lookup, char_lookup, batch_size=batch_size, max_chars=options.max_chars, shuffle_buffer=0,
-        seed=options.seed)
+        word_lookup, char_lookup, **batches)

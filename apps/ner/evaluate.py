@@ -46,10 +46,10 @@ def evaluate_run(trained, test_file=None, dataset=None, split="test", batch_size
     from .data import check_tags, load_evaluation_data, make_dataset
 
     options = trained.options
-    if test_file and options.get("pipeline") == "stream":  # read as it streams: a test file of any size
+    if options.get("pipeline") == "stream":  # read as it streams: a test file or tfds split of any size
         from .data import streamed_evaluation_dataset
 
-        ds = streamed_evaluation_dataset(options, trained.encoders, test_file, batch_size)
+        ds = streamed_evaluation_dataset(options, trained.encoders, test_file, batch_size, dataset, split)
     else:
         sentences = load_evaluation_data(options, test_file, dataset, split)
         check_tags(sentences, {t: i for i, t in enumerate(options.tags)},

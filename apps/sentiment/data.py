@@ -3,7 +3,6 @@
 from apps.common.app import StreamedTrainingData, TrainingData, streamed_sides
 from datasets.errors import DataError
 from datasets.files import parse_column
-from datasets.streaming import StreamedSource
 from datasets.splits import carve
 from datasets.text_classification import (
     encode_labels, label_vocabulary, load_tfds_texts, read_labelled_texts,
@@ -65,7 +64,7 @@ def build_vocabularies(options, data):
     """{"tokens": the vocabulary of the training texts, most frequent first, padding and OOV first}."""
     from datasets.text_classification import adapt_vectorizer, make_vectorizer
 
-    texts = [text for text, _ in data.sample] if isinstance(data.train, StreamedSource) else data.train[0]
+    texts = [text for text, _ in data.sample] if isinstance(data, StreamedTrainingData) else data.train[0]
     return {"tokens": adapt_vectorizer(make_vectorizer(options.max_tokens), texts).get_vocabulary()}
 
 
@@ -80,7 +79,7 @@ def make_datasets(options, vectorizer, data):
     """(train, validation, summary): bucketed batches of (ids [B, T], labels [B])."""
     from datasets.text_classification import make_dataset
 
-    if isinstance(data.train, StreamedSource):
+    if isinstance(data, StreamedTrainingData):
         return _streaming_datasets(options, vectorizer, data)
     batches = dict(vectorizer=vectorizer, batch_size=options.batch_size, max_length=options.max_length,
                    seed=options.seed)
@@ -97,9 +96,12 @@ def _stream_sources(options):
     """StreamedTrainingData whose label vocabulary comes from the sample, as the vocabulary does."""
     from datasets.text_classification import label_vocabulary, labelled_rows
 
-    columns = _columns(options)
-    train, valid, sample = streamed_sides(options, lambda row: row[0], lambda path: labelled_rows(path, *columns),
-                                          "texts")
+    if not options["train_file"]:  # --dataset: as the in-memory pipeline, which then ignores --valid-file
+        train, valid, sample = _tfds_sides(options)
+    else:
+        columns = _columns(options)
+        train, valid, sample = streamed_sides(options, lambda row: row[0],
+                                              lambda path: labelled_rows(path, *columns), "texts")
     labels = sorted({label for _, label in sample})
     if len(labels) == 1:  # e.g. IMDB's own files, negative reviews first
         raise DataError(options["train_file"], f"the first {len(sample):,} training texts (one of each file in "
@@ -114,12 +116,31 @@ def _columns(options):
     return parse_column(options["text_column"]), parse_column(options["label_column"])
 
 
+def _tfds_sides(options):
+    """(train, valid, sample) of --dataset's train split streamed from its file shards, carved by a hash of
+    the text computed in the graph."""
+    from datasets.streaming import tfds_sample, tfds_sides
+    from datasets.text_classification import tfds_label
+
+    train, valid = tfds_sides(options["dataset"], "train", options["valid_fraction"], options["seed"])
+    sample = tfds_sample(train, lambda text, label: text, tfds_label, options["vocabulary_sample"], "texts")
+    if not sample:
+        raise DataError(train.label, "no training texts")
+    return train, valid, sample
+
+
 def _streaming_datasets(options, vectorizer, data):
-    from datasets.streaming import is_carved, shard_files, share_summary
-    from datasets.text_classification import make_streaming_dataset
+    from datasets.streaming import TfdsSource, is_carved, shard_files, share_summary
+    from datasets.text_classification import make_streaming_dataset, make_tfds_streaming_dataset
 
     batches = dict(vectorizer=vectorizer, batch_size=options.batch_size, max_length=options.max_length,
                    seed=options.seed)
+    if isinstance(data.train, TfdsSource):
+        train = make_tfds_streaming_dataset(data.train, options.labels, shuffle_buffer=options.shuffle_buffer,
+                                            **batches)
+        valid = make_tfds_streaming_dataset(data.valid, options.labels, shuffle_buffer=0, **batches)
+        return train, valid, (f"streaming {data.train.label} from its file shards; validation carved by a hash of "
+                              f"the text; vocabulary {vectorizer.vocabulary_size()}; labels {options.labels}")
     files, by_file = shard_files(data.train.files)
     train = make_streaming_dataset(files, _columns(options), options.labels, keep=data.train.keep,
                                    sharded_by_file=by_file, shuffle_buffer=options.shuffle_buffer, **batches)
@@ -131,10 +152,15 @@ def _streaming_datasets(options, vectorizer, data):
     return train, valid, summary
 
 
-def streamed_evaluation_dataset(options, vectorizer, test_file, batch_size):
-    """Bucketed (ids [B, T], labels [B]) batches of a labelled --test-file (a path, glob or list), streamed."""
-    from datasets.streaming import expand_files
-    from datasets.text_classification import make_streaming_dataset
+def streamed_evaluation_dataset(options, vectorizer, test_file, batch_size, dataset=None, split="test"):
+    """Bucketed (ids [B, T], labels [B]) batches of a labelled --test-file (a path, glob or list), or of a tfds
+    split read from its file shards, streamed."""
+    from datasets.streaming import TfdsSource, expand_files
+    from datasets.text_classification import make_streaming_dataset, make_tfds_streaming_dataset
 
-    return make_streaming_dataset(expand_files(test_file), _columns(options), options.labels, vectorizer,
-                                  batch_size=batch_size, max_length=options.max_length, shuffle_buffer=0, seed=0)
+    batches = dict(batch_size=batch_size, max_length=options.max_length, shuffle_buffer=0, seed=0)
+    if test_file:
+        return make_streaming_dataset(expand_files(test_file), _columns(options), options.labels, vectorizer,
+                                      **batches)
+    return make_tfds_streaming_dataset(TfdsSource(dataset or options.dataset, split), options.labels, vectorizer,
+                                       **batches)

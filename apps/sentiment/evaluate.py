@@ -43,10 +43,10 @@ def evaluate_run(trained, test_file=None, dataset=None, split="test", batch_size
     from .data import evaluation_source, load_evaluation_data
 
     options = trained.options
-    if test_file and options.get("pipeline") == "stream":  # read as it streams: a test file of any size
+    if options.get("pipeline") == "stream":  # read as it streams: a test file or tfds split of any size
         from .data import streamed_evaluation_dataset
 
-        ds = streamed_evaluation_dataset(options, trained.encoders, test_file, batch_size)
+        ds = streamed_evaluation_dataset(options, trained.encoders, test_file, batch_size, dataset, split)
     else:
         texts, labels = load_evaluation_data(options, options.labels, test_file, dataset, split)
         ds = make_dataset(texts, labels, trained.encoders, batch_size=batch_size, max_length=options.max_length,

@@ -6,7 +6,7 @@ from apps.common.errors import UserError
 from datasets.splits import carve, carve_by_key
 from datasets.streaming import StreamedSource
 from datasets.pairs import read_pairs
-from datasets.tfds_loader import load_tfds
+from datasets.tfds_loader import load_tfds, tfds_builder
 
 VALID_DATES = 2000
 
@@ -33,10 +33,8 @@ def load_training_data(options):
         if options["valid_file"]:
             return pairs, read_pairs(options["valid_file"], options["source_column"], options["target_column"])
     else:
-        import tensorflow_datasets as tfds
-
         pairs = _tfds_pairs(options["dataset"], "train")
-        if "validation" in tfds.builder(options["dataset"]).info.splits:
+        if "validation" in tfds_builder(options["dataset"]).info.splits:
             return pairs, _tfds_pairs(options["dataset"], "validation")
     source = options["train_file"] or f"tfds:{options['dataset']}"
     if options["valid_split"] == "random":
@@ -72,7 +70,7 @@ def build_vocabularies(options, data):
     """{"source", "target"}: each side's tokens by frequency; targets keep their case unless target_case=lower."""
     from datasets.seq2seq import build_vocabulary
 
-    pairs = data.sample if isinstance(data.train, StreamedSource) else data.train
+    pairs = data.sample if isinstance(data, StreamedTrainingData) else data.train
     return {"source": build_vocabulary([s for s, _ in pairs], options.level, options.max_tokens),
             "target": build_vocabulary([t for _, t in pairs], options.level, options.max_tokens,
                                        lowercase=options.target_case == "lower")}
@@ -95,7 +93,7 @@ def make_datasets(options, encoders, data):
                                   "lowercase": options.target_case == "lower"},
                    max_length=options.max_length, batch_size=options.batch_size,
                    seed=options.seed)
-    if isinstance(data.train, StreamedSource):
+    if isinstance(data, StreamedTrainingData):
         return _streaming_datasets(options, data, batches)
     summary = (f"{len(data.train)} training and {len(data.valid)} validation pairs; {options.level} vocabularies "
                f"{source_lookup.vocabulary_size()} -> {target_lookup.vocabulary_size()}")
@@ -106,21 +104,50 @@ def make_datasets(options, encoders, data):
 # --pipeline stream: the training files are read as training goes (datasets.streaming).
 
 def _stream_sources(options):
-    from datasets.pairs import iter_pairs
-
+    if _is_dates(options):
+        raise UserError("generated dates are made in memory: --pipeline stream reads --train-file or --dataset")
     if options["valid_split"] == "random" and not options["valid_file"]:
         raise UserError("--pipeline stream carves validation by source sentence: use --valid-split by-source")
-    train, valid, sample = streamed_sides(
-        options, source_key, lambda path: iter_pairs(path, options["source_column"], options["target_column"]),
-        "pairs")
+    if options["train_file"]:
+        train, valid, sample = streamed_sides(options, source_key, lambda path: _pairs(options, path), "pairs")
+    else:
+        train, valid, sample = _tfds_sides(options)
     return StreamedTrainingData(train, valid, {"level": level_of(options)}, sample=sample)
 
 
-def _pairs(options, path, keep):
-    """Yield the (source, target) pairs of one file whose source key `keep` accepts."""
-    from datasets.pairs import iter_pairs
+def _tfds_sides(options):
+    """(train, valid, sample) of --dataset: its train split streamed from its file shards, its validation split
+    (or a carve of train by source sentence, as for files). A tfds split is named as a path "tfds:NAME/SPLIT"."""
+    from datasets.streaming import in_validation, round_robin
 
-    for pair in iter_pairs(path, options["source_column"], options["target_column"]):
+    name, fraction, seed = options["dataset"], options["valid_fraction"], options["seed"]
+    files = [f"{TFDS}{name}/train"]
+    if "validation" in tfds_builder(name).info.splits:
+        train, valid = StreamedSource(files, lambda key: True), StreamedSource([f"{TFDS}{name}/validation"],
+                                                                              lambda key: True)
+    else:
+        train = StreamedSource(files, lambda key: not in_validation(key, fraction, seed))
+        valid = StreamedSource(files, lambda key: in_validation(key, fraction, seed))
+    sample = round_robin([_pairs(options, files[0], train.keep)], options["vocabulary_sample"], "pairs")
+    return train, valid, sample
+
+
+TFDS = "tfds:"
+
+
+def _pairs(options, path, keep=lambda key: True, shuffled=False):
+    """Yield the (source, target) pairs of one file (or tfds split, "tfds:NAME/SPLIT") whose source key `keep`
+    accepts; `shuffled`: a tfds split's shards in an order of the seed, reshuffled each epoch."""
+    from datasets.pairs import iter_pairs
+    from datasets.streaming import TfdsSource
+
+    if path.startswith(TFDS):
+        name, split = path[len(TFDS):].rsplit("/", 1)
+        source = TfdsSource(name, split, shuffle_seed=options["seed"] if shuffled else None)
+        pairs = source.generate(lambda s, t: (s.decode("utf-8"), t.decode("utf-8")))(path)
+    else:
+        pairs = iter_pairs(path, options["source_column"], options["target_column"])
+    for pair in pairs:
         if keep(source_key(pair)):
             yield pair
 
@@ -130,7 +157,7 @@ def _streaming_datasets(options, data, batches):
     from datasets.streaming import is_carved, shard_files, share_summary
 
     files, by_file = shard_files(data.train.files)
-    train = make_streaming_dataset(files, lambda path: _pairs(options, path, data.train.keep),
+    train = make_streaming_dataset(files, lambda path: _pairs(options, path, data.train.keep, shuffled=True),
                                    shuffle_buffer=options.shuffle_buffer, sharded_by_file=by_file, **batches)
     valid = make_streaming_dataset(data.valid.files, lambda path: _pairs(options, path, data.valid.keep),
                                    shuffle_buffer=0, **batches)
