@@ -98,16 +98,18 @@ def _stream_sources(options):
 
     if not options["train_file"]:  # --dataset: as the in-memory pipeline, which then ignores --valid-file
         train, valid, sample = _tfds_sides(options)
+        source = train.label
     else:
         columns = _columns(options)
         train, valid, sample = streamed_sides(options, lambda row: row[0],
                                               lambda path: labelled_rows(path, *columns), "texts")
+        source = options["train_file"]
     labels = sorted({label for _, label in sample})
     if len(labels) == 1:  # e.g. IMDB's own files, negative reviews first
-        raise DataError(options["train_file"], f"the first {len(sample):,} training texts (one of each file in "
-                        f"turn) all have the label {labels[0]!r}: shuffle files sorted by label, or raise "
-                        "--vocabulary-sample, so that the sample the labels and vocabulary come from is mixed")
-    labels = label_vocabulary([label for _, label in sample], options["train_file"])
+        raise DataError(source, f"the first {len(sample):,} training texts (one of each file in turn) all have "
+                        f"the label {labels[0]!r}: shuffle files sorted by label, or raise --vocabulary-sample, so "
+                        "that the sample the labels and vocabulary come from is mixed")
+    labels = label_vocabulary([label for _, label in sample], source)
     return StreamedTrainingData(train, valid, {"labels": labels}, sample=sample)
 
 
