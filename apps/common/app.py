@@ -97,8 +97,9 @@ class App:
     callbacks(options, encoders, valid dataset) -> extra Keras callbacks (default none)
     check_run(options, path) -> raise UserError for a run this app's commands cannot use
     check_export(trained, **export options) -> raise UserError before anything is written
-    initialize(model, options, vocabularies) -> None; sets weights of a new run (pretrained vectors, a language
-        model) before training; not called when a run resumes from a backup, whose weights replace them
+    initialize(model, options, vocabularies, train) -> None; sets weights of a new run (pretrained vectors,
+        counts of the training batches `train`) before training; not called when a run resumes from a backup,
+        whose weights replace them
     """
 
     name: str
@@ -115,7 +116,7 @@ class App:
     callbacks: typing.Callable = lambda options, encoders, valid: []
     check_run: typing.Callable = lambda options, path: None
     check_export: typing.Callable = lambda trained, **export_options: None
-    initialize: typing.Callable = lambda model, options, vocabularies: None
+    initialize: typing.Callable = lambda model, options, vocabularies, train: None
     custom_objects: dict = dataclasses.field(default_factory=dict)
     reduce_lr_option: str = None  # the option that halves the learning rate on a plateau, if any
     export_options: Options = Options()  # options of `export` beyond --export-base and --version
@@ -141,7 +142,7 @@ def train(app, run_dir, given):
     with strategy.scope():
         model = app.build_model(options, encoders)
         if not (resuming and any(run.backup_dir.glob("*"))):  # a backup's weights replace these anyway
-            app.initialize(model, options, vocabularies)
+            app.initialize(model, options, vocabularies, train_ds)
     from .training import fit
 
     try:

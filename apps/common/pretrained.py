@@ -13,7 +13,7 @@ def word_vectors(layer_name, vocabulary_name):
     stderr and returned (None without --embeddings).
     """
 
-    def initialize(model, options, vocabularies):
+    def initialize(model, options, vocabularies, train=None):
         if not options.get("embeddings"):
             return None
         from datasets.embeddings import aligned_vectors

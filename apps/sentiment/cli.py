@@ -7,11 +7,20 @@ from apps.common.pretrained import word_vectors
 
 from . import config, data, evaluate, model, serving
 
+load_word_vectors = word_vectors("embedding", "tokens")
+
+
+def initialize(new_model, options, vocabularies, train):
+    """A new run's start: --embeddings into every recurrent branch, --ngram-init into the n-gram bag."""
+    load_word_vectors(new_model, options, vocabularies)
+    model.naive_bayes_start(new_model, options, vocabularies, train)
+
+
 APP = harness.App(
     name=config.APP, options=config.OPTIONS, vocabularies=("tokens",), monitor="val_accuracy", mode="max",
     read_training_data=data.read_training_data, build_vocabularies=data.build_vocabularies,
     make_encoders=data.make_encoders, make_datasets=data.make_datasets, build_model=model.build_run_model,
-    write_saved_model=serving.write_run, initialize=word_vectors("embedding", "tokens"),
+    write_saved_model=serving.write_run, initialize=initialize,
 )
 
 

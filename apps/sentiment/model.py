@@ -123,3 +123,25 @@ class BranchAccuracy(keras.metrics.BinaryAccuracy):
 def build_run_model(options, vectorizer):
     """build_model for the run's vectorizer."""
     return build_model(options, vectorizer.vocabulary_size())
+
+
+def naive_bayes_start(model, options, vocabularies=None, train=None):
+    """An `App.initialize` part: with --ngram-init naive-bayes, the n-gram bag starts as naive Bayes.
+
+    Each row's weight is its log-count ratio r (`layers.ngrams.naive_bayes_log_ratios`
+    of the binarised counts of the training batches `train`), divided by the
+    bag's scale, so that its logit starts as the naive-Bayes score of the
+    text's n-grams, divided by the square root of their number. Returns r
+    (None when the option is off or the model has no bag).
+    """
+    if options.get("ngram_init") != "naive-bayes" or not options.get("ngrams"):
+        return None
+    import click
+
+    from layers.ngrams import naive_bayes_log_ratios, ngram_class_counts
+
+    bag = model.get_layer("ngram_logit")
+    click.echo("counting the n-grams of the training texts for the naive-Bayes start", err=True)
+    ratios = naive_bayes_log_ratios(ngram_class_counts(bag, train))
+    bag.table.assign((ratios / bag.scale).astype("float32")[:, None])
+    return ratios
