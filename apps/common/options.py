@@ -160,17 +160,19 @@ def pretrained_options():
     )
 
 
-def streaming_options(examples, shuffled=None, sample=50000):
+def streaming_options(examples, shuffled=None, sample=50000,
+                      files="--train-file may be a glob or a comma-separated list"):
     """--pipeline memory|stream and the bounds of the stream, for apps that read large files.
 
-    `examples` are what the carve hashes, `shuffled` what the buffer holds (default: the same).
+    `examples` are what the carve hashes, `shuffled` what the buffer holds (default: the same),
+    `files` says which files stream.
     """
     shuffled = shuffled or examples
     return Options(
         Option("pipeline", "memory", click.Choice(["memory", "stream"]),
                "memory: read, carve and vectorise everything first; stream: read the files as training goes, in "
-               "bounded memory (any corpus size; --train-file may be a glob or a comma-separated list; validation "
-               f"carved by a stable hash of the {examples[:-1]}).", legacy="memory"),
+               f"bounded memory (any corpus size; {files}; validation carved by a stable hash of the "
+               f"{examples[:-1]}).", legacy="memory"),
         Option("shuffle_buffer", 10000, click.IntRange(min=0),
                f"{shuffled.capitalize()} shuffled at a time with --pipeline stream."),
         Option("vocabulary_sample", sample, click.IntRange(min=1),

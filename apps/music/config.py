@@ -24,7 +24,9 @@ OPTIONS = Options(
     Option("transpositions", 3, click.IntRange(min=0, max=12),
            "events only: training tunes also moved by -K..K semitones (abc tunes are all in C)."),
     Option("window", 64, click.IntRange(min=2), "Tokens per training sequence."),
-) + streaming_options("tunes", shuffled="windows", sample=5000) + recurrent_options(cell="gru", units=256, layers=2, embedding_dim=64, dropout=0.2) + training_options(
+) + streaming_options(
+    "tunes", shuffled="windows", sample=5000, files="the files of --data-dir or of the corpus",
+) + recurrent_options(cell="gru", units=256, layers=2, embedding_dim=64, dropout=0.2) + training_options(
     # abc tunes are not transposed: an epoch is a seventh of an events epoch, so more of them fit the
     # main job's 10 minutes on 2 cores (bench/results/music_folk.md); early stopping ends it sooner.
     epochs=30, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=4)

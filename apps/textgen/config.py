@@ -31,7 +31,9 @@ OPTIONS = Options(
            "Dropout on each cell's state, one mask per sequence (variational), in every layer.", legacy=0.0),
     Option("weight_decay", 0.0, click.FloatRange(min=0),
            "Decoupled weight decay (AdamW) of every weight; 0: plain Adam.", legacy=0.0),
-) + streaming_options("examples") + recurrent_options(cell="gru", units=256, layers=2, embedding_dim=64, dropout=0.2) + training_options(epochs=30, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
+) + streaming_options("examples") + recurrent_options(
+    cell="gru", units=256, layers=2, embedding_dim=64, dropout=0.2,
+) + training_options(epochs=30, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
 
 EVALUATE_OPTIONS = Options(
     Option("test_file", None, click.Path(dir_okay=False), "Examples to score (default: the run's validation data)."),
