@@ -53,3 +53,12 @@ def bucketed(examples, length_fn, *, bounds, batch_size, shuffle, seed, size, pa
         examples = examples.shuffle(size, seed=seed, reshuffle_each_iteration=True)
     ds = bucket_by_length(examples, length_fn, bounds, batch_size, padding_values)
     return ds.apply(tf.data.experimental.assert_cardinality(count)).prefetch(tf.data.AUTOTUNE)
+
+
+def window_batches(train, valid, batch_size, seed):
+    """(train, validation) tf.data of (inputs [B, T], targets [B, T]) batches of fixed-width windows held in
+    memory: `train` and `valid` are (inputs [N, T], targets [N, T]) arrays; training batches are reshuffled
+    every epoch with the seed."""
+    train_ds = tf.data.Dataset.from_tensor_slices(train).shuffle(len(train[0]), seed=seed) \
+        .batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return train_ds, tf.data.Dataset.from_tensor_slices(valid).batch(batch_size)

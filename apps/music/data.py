@@ -135,7 +135,7 @@ def make_encoders(options, vocabularies):
 
 def make_datasets(options, index, data):
     """(train, validation, summary): batches of event windows (inputs [B, window], targets [B, window])."""
-    import tensorflow as tf
+    from datasets.batching import window_batches
 
     if isinstance(data.train, StreamedSource):
         return _streaming_datasets(options, index, data)
@@ -144,9 +144,7 @@ def make_datasets(options, index, data):
     moved = " (with transpositions)" if options.representation == "events" else ""
     summary = (f"{len(data.train)} training tunes{moved}, {len(data.valid)} validation tunes; "
                f"{len(index)} tokens; {len(x)} training windows")
-    train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=options.seed) \
-        .batch(options.batch_size).prefetch(tf.data.AUTOTUNE)
-    return train, tf.data.Dataset.from_tensor_slices((vx, vy)).batch(options.batch_size), summary
+    return (*window_batches((x, y), (vx, vy), options.batch_size, options.seed), summary)
 
 
 def check_run(options, path):

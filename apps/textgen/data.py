@@ -82,7 +82,7 @@ def windows(options, vocabulary, examples):
 
 def make_datasets(options, vocabulary, data):
     """(train, validation, summary): batches of (inputs [B, T], targets [B, T])."""
-    import tensorflow as tf
+    from datasets.batching import window_batches
 
     if isinstance(data.train, StreamedSource):
         return _streaming_datasets(options, vocabulary, data)
@@ -91,9 +91,7 @@ def make_datasets(options, vocabulary, data):
     what = "windows" if options.mode == "text" else "examples"
     summary = (f"{len(x)} training and {len(vx)} validation {what}; {len(vocabulary)} {options.level} tokens "
                f"(padding, unknown and the end mark included)")
-    train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=options.seed) \
-        .batch(options.batch_size).prefetch(tf.data.AUTOTUNE)
-    return train, tf.data.Dataset.from_tensor_slices((vx, vy)).batch(options.batch_size), summary
+    return (*window_batches((x, y), (vx, vy), options.batch_size, options.seed), summary)
 
 
 def _streaming_datasets(options, vocabulary, data):
