@@ -141,10 +141,11 @@ def _tfds_tagged(name, tag_index, label):
 
     def convert(example):
         tokens, tags, _ = sentence(example)
-        for tag in to_iob2(tags):
+        tags = to_iob2(tags)
+        for tag in tags:
             if tag not in tag_index:
                 raise DataError(label, f"entity type of {tag!r} never occurs in the training sample")
-        return tokens, [tag_index[tag] for tag in to_iob2(tags)]
+        return tokens, [tag_index[tag] for tag in tags]
 
     return convert
 
