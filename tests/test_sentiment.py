@@ -167,3 +167,60 @@ def test_one_branch_without_ngrams_is_the_single_classifier_of_older_runs(tmp_pa
     assert model.layers[-1].name == "probability" and model.output.shape[-1] == 1
     result = invoke("predict", "--run-dir", tmp_path / "run", "great wonderful film")
     assert result.exit_code == 0 and result.output.split("\t")[0] in ("positive", "negative", "0", "1")
+
+
+def test_naive_bayes_counts_each_ngram_once_per_text_and_gives_wang_and_mannings_ratios():
+    import numpy as np
+    import tensorflow as tf
+
+    from apps.sentiment.model import naive_bayes_log_ratios, ngram_class_counts
+    from layers import HashedNgramBag
+
+    bag = HashedNgramBag(6, order=2, buckets=7)
+    bag.build((None, None))
+    texts = [([1, 2, 2, 0], 1), ([3, 1, 0, 0], 0), ([1, 2, 0, 0], 1)]
+    batches = [(tf.constant([t for t, _ in texts[:2]], tf.int64), tf.constant([1.0, 0.0])),
+               (tf.constant([texts[2][0]], tf.int64), tf.constant([1.0]))]
+    counts = ngram_class_counts(bag, batches)
+    expected = np.zeros((6 + 7, 2))
+    for ids, label in texts:
+        real = [i for i in ids if i]
+        rows = set(real) | {6 + (a * 1_000_003 + b) % 7 for a, b in zip(real, real[1:])}
+        for row in rows:  # once per text, however often it occurs ("2 2" has the word 2 twice)
+            expected[row, label] += 1
+    np.testing.assert_array_equal(counts, expected)
+    ratios = naive_bayes_log_ratios(counts, alpha=1.0)
+    p, q = expected[:, 1] + 1, expected[:, 0] + 1
+    by_hand = np.log(p / p.sum()) - np.log(q / q.sum())
+    seen = expected.sum(axis=1) > 0
+    np.testing.assert_allclose(ratios[seen], by_hand[seen])
+    assert not ratios[~seen].any() and ratios[2] > 0 > ratios[3]  # word 2 only in positive texts, 3 in negative
+
+
+def test_the_sentiment_bag_starts_as_naive_bayes(tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    from apps.common.options import RunOptions
+    from apps.sentiment.config import DEFAULTS
+    from apps.sentiment.model import build_model, naive_bayes_log_ratios, naive_bayes_start, ngram_class_counts
+    from tests.fixtures import sentiment_rows, write_jsonl
+
+    options = RunOptions({**DEFAULTS, "ngram_buckets": 64, "units": 4, "embedding_dim": 4, "ngram_init": "naive-bayes"})
+    model = build_model(options, 20)
+    batches = [(tf.constant([[3, 4, 5], [6, 7, 0]], tf.int64), tf.constant([1.0, 0.0]))]
+    ratios = naive_bayes_start(model, options, train=batches)
+    bag = model.get_layer("ngram_logit")
+    np.testing.assert_allclose(bag.table.numpy()[:, 0], ratios / options.ngram_scale, rtol=1e-6)
+    np.testing.assert_allclose(ratios, naive_bayes_log_ratios(ngram_class_counts(bag, batches)))
+    # its logit before any training: the naive-Bayes score of the text's n-grams over their square root
+    logit = float(model(tf.constant([[3, 4, 5]], tf.int64))[0, -1])
+    rows = [3, 4, 5] + [20 + (a * 1_000_003 + b) % 64 for a, b in ((3, 4), (4, 5))] + \
+        [20 + (((3 * 1_000_003 + 4) % 64) * 1_000_003 + 5) % 64]
+    assert logit == pytest.approx(ratios[rows].sum() / np.sqrt(len(rows)), rel=1e-5)
+
+    data = write_jsonl(tmp_path / "train.jsonl", sentiment_rows(120, seed=0))
+    result = CliRunner().invoke(cli, ["train", "--run-dir", str(tmp_path / "run"), "--train-file", data,
+                                      "--epochs", "1", "--ngram-init", "naive-bayes", *SENTIMENT_SMALL])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["options"]["ngram_init"] == "naive-bayes"

@@ -136,12 +136,45 @@ def naive_bayes_start(model, options, vocabularies=None, train=None):
     """
     if options.get("ngram_init") != "naive-bayes" or not options.get("ngrams"):
         return None
-    import click
-
-    from layers.ngrams import naive_bayes_log_ratios, ngram_class_counts
+    from datasets.progress import progress
 
     bag = model.get_layer("ngram_logit")
-    click.echo("counting the n-grams of the training texts for the naive-Bayes start", err=True)
-    ratios = naive_bayes_log_ratios(ngram_class_counts(bag, train))
+    batches = progress(train, description="counting n-grams for the naive-Bayes start", unit="batches")
+    ratios = naive_bayes_log_ratios(ngram_class_counts(bag, batches))
     bag.table.assign((ratios / bag.scale).astype("float32")[:, None])
     return ratios
+
+
+def ngram_class_counts(bag, batches, classes=2):
+    """[rows, classes] float64: in how many examples of each class each row of a `layers.HashedNgramBag` occurs
+    (binarised, as NBSVM counts: an n-gram twice in a text counts once). `batches`: (ids [B, T], labels [B]) with
+    labels 0..classes-1. TensorFlow only (tf.data batches, `tf.unique`), hence here and not in `layers`.
+    """
+    import tensorflow as tf
+
+    rows_total = bag.vocabulary_size + (bag.buckets if bag.order > 1 else 0)
+
+    @tf.function(reduce_retracing=True)
+    def step(counts, ids, labels):
+        rows, kept = bag.ngram_ids(ids)
+        example = tf.broadcast_to(tf.range(tf.shape(rows, out_type=tf.int64)[0])[:, None, None], tf.shape(rows))
+        unique = tf.unique(tf.boolean_mask(example * rows_total + rows, kept)).y  # (example, row) once each
+        label = tf.gather(tf.cast(tf.reshape(labels, [-1]), tf.int64), unique // rows_total)
+        return tf.tensor_scatter_nd_add(counts, tf.stack([unique % rows_total, label], axis=1),
+                                        tf.ones_like(unique, tf.float64))
+
+    counts = tf.zeros([rows_total, classes], tf.float64)
+    for ids, labels in batches:
+        counts = step(counts, ids, labels)
+    return counts.numpy()
+
+
+def naive_bayes_log_ratios(counts, alpha=1.0):
+    """Wang & Manning (2012)'s log-count ratios r [rows] of binary-class counts [rows, 2] (class 1 over class 0),
+    smoothed by `alpha`: log((alpha + p) / |alpha + p|_1) - log((alpha + q) / |alpha + q|_1); 0 for a row that
+    occurs in no example."""
+    import numpy as np
+
+    smoothed = counts + alpha
+    ratios = np.log(smoothed[:, 1] / smoothed[:, 1].sum()) - np.log(smoothed[:, 0] / smoothed[:, 0].sum())
+    return np.where(counts.sum(axis=1) > 0, ratios, 0.0)  # a row no example has says nothing
