@@ -128,8 +128,10 @@ def build_run_model(options, vectorizer):
 def naive_bayes_start(model, options, vocabularies=None, train=None):
     """An `App.initialize` part: with --ngram-init naive-bayes, the n-gram bag starts as naive Bayes.
 
-    Each row's weight is its log-count ratio r (`layers.ngrams.naive_bayes_log_ratios`
-    of the binarised counts of the training batches `train`), divided by the
+    Each row's weight is its log-count ratio r (`naive_bayes_log_ratios` of the
+    binarised counts of the training batches `train`; with --pipeline stream,
+    of their first --vocabulary-sample texts, so that the start costs a bounded
+    pass whatever the corpus size), divided by the
     bag's scale, so that its logit starts as the naive-Bayes score of the
     text's n-grams, divided by the square root of their number. Returns r
     (None when the option is off or the model has no bag).
@@ -139,6 +141,8 @@ def naive_bayes_start(model, options, vocabularies=None, train=None):
     from datasets.progress import progress
 
     bag = model.get_layer("ngram_logit")
+    if options.get("pipeline") == "stream":  # bounded, as the vocabulary: the first --vocabulary-sample texts
+        train = train.take(-(-options["vocabulary_sample"] // options["batch_size"]))
     batches = progress(train, description="counting n-grams for the naive-Bayes start", unit="batches")
     ratios = naive_bayes_log_ratios(ngram_class_counts(bag, batches))
     bag.table.assign((ratios / bag.scale).astype("float32")[:, None])
