@@ -84,7 +84,10 @@ def main():
     parser.add_argument("--memory-sizes", default="1,4")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--tag", help="write bench/results/scale_<app>_<tag>.md, keeping the main table")
+    parser.add_argument("extra", nargs="*", help="more train options, after --")
     args = parser.parse_args()
+    APPS[args.app] = (*APPS[args.app][:3], APPS[args.app][3] + args.extra, APPS[args.app][4])
     source, what, count, extra, batch = APPS[args.app]
     suffix = {"sentiment": ".jsonl", "ner": ".txt", "translation": ".tsv", "textgen": ".txt"}[args.app]
     scratch = pathlib.Path(tempfile.mkdtemp(prefix="seqapps-scale-"))
@@ -126,7 +129,8 @@ def main():
     lines = [
         f"# {args.app} training as the corpus grows: memory, time to the first step, throughput\n",
         f"`python bench/scale.py --app {args.app} --sizes {args.sizes} --memory-sizes {args.memory_sizes} "
-        f"--seconds {args.seconds:g}` on {platform.machine()}, {os.cpu_count()} cores, one run at a time. "
+        f"--seconds {args.seconds:g}{' --tag ' + args.tag if args.tag else ''}"
+        f"{' -- ' + ' '.join(args.extra) if args.extra else ''}` on {platform.machine()}, {os.cpu_count()} cores, one run at a time. "
         f"`{source}` ({count:,} {what}) repeated k times, each copy in an order of its own (so that shards differ, as "
         f"a real corpus's do); `train --epochs 1 {' '.join(extra)}`, the app's defaults "
         f"otherwise (batch {batch}), stopped {args.seconds:g} s after the first step. Peak: resident memory of the "
@@ -138,7 +142,7 @@ def main():
     for pipeline, k, r in rows:
         lines.append(f"| {pipeline} | {count * k:,} ({k}x) | {r['peak_gib']:.2f} GiB | {r['first_step_s']:.0f} s | "
                      f"{r['per_s']:.0f} {what}/s |")
-    out = ROOT / "bench" / "results" / f"scale_{args.app}.md"
+    out = ROOT / "bench" / "results" / (f"scale_{args.app}_{args.tag}.md" if args.tag else f"scale_{args.app}.md")
     out.write_text("\n".join(lines) + "\n")
     print(out.read_text())
 

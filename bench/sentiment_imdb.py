@@ -85,9 +85,11 @@ def write_table(runs):
 
 
 def bag_start(run_dir):
-    """How the run's n-gram bag started: zero, naive-bayes, or none (no bag); runs made before the option: zero."""
-    options = json.loads((run_dir / "config.json").read_text())["options"]
-    return options.get("ngram_init", "zero") if options.get("ngrams") else "no bag"
+    """How the run's n-gram bag started: zero, naive-bayes, or no bag; runs made before the option: zero."""
+    sys.path.insert(0, str(ROOT))
+    from apps.sentiment.model import bag_start as start
+
+    return start(json.loads((run_dir / "config.json").read_text())["options"]) or "no bag"
 
 
 def fill_bag_starts(runs, runs_dir):

@@ -33,9 +33,11 @@ OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset
     Option("ngram_dropout", 0.5, click.FloatRange(0, 1, max_open=True), "Share of n-grams dropped in training."),
     Option("ngram_scale", 30.0, click.FloatRange(min=0, min_open=True),
            "Learning rate of the n-gram weights relative to the rest of the model."),
-    Option("ngram_init", "naive-bayes", click.Choice(["zero", "naive-bayes"]),
+    Option("ngram_init", "auto", click.Choice(["auto", "zero", "naive-bayes"]),
            "Start of the n-gram weights: zero, or the log-count ratios of naive Bayes on the training texts "
-           "(NBSVM's, Wang & Manning 2012; one counting pass over the training data first).", legacy="zero"),
+           "(NBSVM's, Wang & Manning 2012; one counting pass over the training batches first; with --pipeline "
+           "stream over the first --vocabulary-sample texts, read again). auto: naive-bayes in memory, where "
+           "the pass reads the cached batches, zero with --pipeline stream.", legacy="zero"),
 ) + pretrained_options() + training_options(epochs=6, batch_size=64, learning_rate=1e-3, clipnorm=1.0, patience=2)
 
 EVALUATE_OPTIONS = Options(

@@ -125,6 +125,17 @@ def build_run_model(options, vectorizer):
     return build_model(options, vectorizer.vocabulary_size())
 
 
+def bag_start(options):
+    """How a run's n-gram bag starts: "naive-bayes", "zero", or None without a bag (--ngram-init auto resolved:
+    naive Bayes in memory, zero when streaming, where the count would read the data again first)."""
+    if not options.get("ngrams"):
+        return None
+    start = options.get("ngram_init", "zero")
+    if start == "auto":
+        return "zero" if options.get("pipeline") == "stream" else "naive-bayes"
+    return start
+
+
 def naive_bayes_start(model, options, vocabularies=None, train=None):
     """An `App.initialize` part: with --ngram-init naive-bayes, the n-gram bag starts as naive Bayes.
 
@@ -136,7 +147,7 @@ def naive_bayes_start(model, options, vocabularies=None, train=None):
     text's n-grams, divided by the square root of their number. Returns r
     (None when the option is off or the model has no bag).
     """
-    if options.get("ngram_init") != "naive-bayes" or not options.get("ngrams"):
+    if bag_start(options) != "naive-bayes":
         return None
     from datasets.progress import progress
 
