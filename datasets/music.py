@@ -121,10 +121,14 @@ def _parse_uncached(path_and_representation):
         return [], f"{type(err).__name__}: {str(err)[:120]}"
 
 
+FEW_FILES = 16  # parsed in this process: forking a process whose TensorFlow threads hold locks can deadlock
+
+
 def _parsed_in_order(paths, workers, representation):
-    """(path, (tunes, failure)) for each path, in order, parsed by `workers` processes when more than one."""
+    """(path, (tunes, failure)) for each path, in order, parsed by `workers` processes when more than one and
+    there are at least FEW_FILES paths."""
     jobs = [(path, representation) for path in paths]
-    if workers <= 1 or len(paths) <= 1:
+    if workers <= 1 or len(paths) < FEW_FILES:
         for job in jobs:
             yield job[0], _parse_uncached(job)
         return
