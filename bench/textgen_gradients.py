@@ -195,6 +195,13 @@ def plot_vanishing(results, distances, path):
     plt.close(fig)
 
 
+def distance_table(results, distances, cell_text):
+    """Markdown rows: a column per distance, a row per cell, `cell_text(result)` in each."""
+    return ["| cell | " + " | ".join(f"distance {d}" for d in distances) + " |",
+            "| --- " * (len(distances) + 1) + "|",
+            *[f"| {cell} | " + " | ".join(cell_text(v) for v in values) + " |" for cell, values in results.items()]]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
@@ -249,18 +256,13 @@ def main():
         "log U(1, 2 (distance + 1) - 1); LSTM input gate: its negative); the others: our cells' defaults (orthogonal "
         "recurrent matrices, LSTM forget bias 1).",
         "",
-        "| cell | " + " | ".join(f"distance {d}" for d in distances) + " |",
-        "| --- " * (len(distances) + 1) + "|",
-        *[f"| {cell} | " + " | ".join(f"{100 * v[0]:.1f}%" for v in values) + " |" for cell, values in results.items()],
+        *distance_table(results, distances, lambda v: f"{100 * v[0]:.1f}%"),
         "",
         "Gradient reach: the mean norm of the loss's gradient with respect to the first input vector over that with "
         "respect to the last (256 new sequences), at initialisation -> after training; below 1 it vanished on the way "
         "back.",
         "",
-        "| cell | " + " | ".join(f"distance {d}" for d in distances) + " |",
-        "| --- " * (len(distances) + 1) + "|",
-        *[f"| {cell} | " + " | ".join(f"{v[1]:.2g} -> {v[2]:.2g}" for v in values) + " |"
-          for cell, values in results.items()],
+        *distance_table(results, distances, lambda v: f"{v[1]:.2g} -> {v[2]:.2g}"),
     ]
     (RESULTS / "textgen_gradients.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
