@@ -211,6 +211,9 @@ def main():
     parser.add_argument("--distances", default="5,10,20,40,80")
     parser.add_argument("--copy-steps", type=int, default=1500,
                         help="Adam steps of the copy task, per cell and distance")
+    parser.add_argument("--cells", default="rnn,gru,lstm,gru-chrono,lstm-chrono", help="cells of the copy task")
+    parser.add_argument("--copy-only", action="store_true",
+                        help="only the copy task, written to textgen_gradients_copy-<steps>.md and its PNG")
     args = parser.parse_args()
     import math
 
@@ -220,37 +223,14 @@ def main():
     # Unclipped SGD near divergence is chaotic: without deterministic kernels the last bits of multi-threaded
     # sums differ from run to run, and so does whether (and when) it explodes.
     tf.config.experimental.enable_op_determinism()
-    options, vocabulary_size, x, y = name_batches(pathlib.Path(args.data_dir) / "names")
-    rates = sorted({float(r) for r in args.learning_rates.split(",")} | {args.learning_rate})
-    runs = {(rate, clip): train_elman(options, vocabulary_size, x, y, args.steps, rate, clip)
-            for rate in rates for clip in (True, False)}
-    plot_exploding({"clipped to norm 1": runs[args.learning_rate, True], "not clipped": runs[args.learning_rate, False]},
-                   RESULTS / "textgen_exploding.png", args.learning_rate)
     distances = [int(d) for d in args.distances.split(",")]
-    results = {cell: [copy_task(cell, d, args.copy_steps) for d in distances]
-               for cell in ("rnn", "gru", "lstm", "gru-chrono", "lstm-chrono")}
-    plot_vanishing(results, distances, RESULTS / "textgen_vanishing.png")
-    final = lambda losses: sum(losses[-50:]) / len(losses[-50:])  # noqa: E731
-    lines = [
-        "# Exploding and vanishing gradients with our cells",
-        "",
-        f"`python bench/textgen_gradients.py --steps {args.steps} --learning-rate {args.learning_rate} "
-        f"--learning-rates {args.learning_rates} --distances {args.distances} --copy-steps {args.copy_steps}` on "
-        f"{platform.machine()}, {os.cpu_count()} cores, TensorFlow's deterministic kernels on.",
-        "",
-        f"## Exploding: Elman RNN (128 units) on ../shared/data/names read as running text (100-character "
-        f"windows), plain SGD, batches of 64, {args.steps} steps, the same initial weights and batches in every run "
-        f"(textgen_exploding.png: learning rate {args.learning_rate})",
-        "",
-        "| learning rate | gradient | largest gradient norm | steps with norm > 10 | mean loss of the last 50 steps "
-        "| non-finite losses |",
-        "| --- | --- | --- | --- | --- | --- |",
-        *[f"| {rate:g} | {'clipped to norm 1' if clip else 'not clipped'} | {max(norms):,.1f} | "
-          f"{sum(n > 10 for n in norms)} | {final(losses):.3f} | {sum(not math.isfinite(v) for v in losses)} |"
-          for (rate, clip), (losses, norms) in runs.items()],
-        "",
+    results = {cell: [copy_task(cell, d, args.copy_steps) for d in distances] for cell in args.cells.split(",")}
+    suffix = f"_copy-{args.copy_steps}" if args.copy_only else ""
+    plot_vanishing(results, distances, RESULTS / f"textgen_vanishing{suffix}.png")
+    vanishing = [
         "## Vanishing: recall the first of `distance + 1` symbols (8 symbols, chance 12.5%), 32 units, "
-        f"{args.copy_steps} Adam steps of 32 sequences each, accuracy on 1,000 new sequences (textgen_vanishing.png)",
+        f"{args.copy_steps} Adam steps of 32 sequences each, accuracy on 1,000 new sequences "
+        f"(textgen_vanishing{suffix}.png)",
         "",
         "`-chrono`: the gate biases of Tallec & Ollivier's chrono initialisation (LSTM forget gate, GRU update gate: "
         "log U(1, 2 (distance + 1) - 1); LSTM input gate: its negative); the others: our cells' defaults (orthogonal "
@@ -263,6 +243,41 @@ def main():
         "back.",
         "",
         *distance_table(results, distances, lambda v: f"{v[1]:.2g} -> {v[2]:.2g}"),
+    ]
+    command = (f"`python bench/textgen_gradients.py --distances {args.distances} --copy-steps {args.copy_steps} "
+               f"--cells {args.cells}")
+    if args.copy_only:
+        lines = ["# Vanishing gradients with our cells: the copy task", "",
+                 f"{command} --copy-only` on {platform.machine()}, {os.cpu_count()} cores, TensorFlow's deterministic "
+                 "kernels on.", "", *vanishing]
+        (RESULTS / f"textgen_gradients{suffix}.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return
+    options, vocabulary_size, x, y = name_batches(pathlib.Path(args.data_dir) / "names")
+    rates = sorted({float(r) for r in args.learning_rates.split(",")} | {args.learning_rate})
+    runs = {(rate, clip): train_elman(options, vocabulary_size, x, y, args.steps, rate, clip)
+            for rate in rates for clip in (True, False)}
+    plot_exploding({"clipped to norm 1": runs[args.learning_rate, True], "not clipped": runs[args.learning_rate, False]},
+                   RESULTS / "textgen_exploding.png", args.learning_rate)
+    final = lambda losses: sum(losses[-50:]) / len(losses[-50:])  # noqa: E731
+    lines = [
+        "# Exploding and vanishing gradients with our cells",
+        "",
+        f"{command} --steps {args.steps} --learning-rate {args.learning_rate} --learning-rates {args.learning_rates}` "
+        f"on {platform.machine()}, {os.cpu_count()} cores, TensorFlow's deterministic kernels on.",
+        "",
+        f"## Exploding: Elman RNN (128 units) on ../shared/data/names read as running text (100-character "
+        f"windows), plain SGD, batches of 64, {args.steps} steps, the same initial weights and batches in every run "
+        f"(textgen_exploding.png: learning rate {args.learning_rate})",
+        "",
+        "| learning rate | gradient | largest gradient norm | steps with norm > 10 | mean loss of the last 50 steps "
+        "| non-finite losses |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *[f"| {rate:g} | {'clipped to norm 1' if clip else 'not clipped'} | {max(norms):,.1f} | "
+          f"{sum(n > 10 for n in norms)} | {final(losses):.3f} | {sum(not math.isfinite(v) for v in losses)} |"
+          for (rate, clip), (losses, norms) in runs.items()],
+        "",
+        *vanishing,
     ]
     (RESULTS / "textgen_gradients.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
