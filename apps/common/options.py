@@ -78,6 +78,10 @@ class Options:
     def __add__(self, other):
         return Options(*self, *other)
 
+    def only(self, *names):
+        """These options alone (for a command that needs some of an app's options, as train declares them)."""
+        return Options(*(self.by_name[name] for name in names))
+
     @property
     def defaults(self):
         """{name: default} of the recorded options."""

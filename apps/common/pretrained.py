@@ -29,3 +29,76 @@ def word_vectors(layer_name, vocabulary_name):
         return coverage
 
     return initialize
+
+
+def read_language_model(run_dir, option="--init-from"):
+    """(options, vocabulary [V] tokens, Keras model) of a word-level language model run of the text-generation
+    app, for starting another app's encoder from it (Dai & Le 2015). A one-line error for anything else."""
+    import pathlib
+
+    from apps.common.errors import UserError
+
+    if not (pathlib.Path(run_dir) / "config.json").exists():
+        raise UserError(f"{option} {run_dir}: not a finished run directory (no config.json); train a language "
+                        "model there first with `python -m apps.textgen train --mode text --level word`")
+    from apps.common.app import load_run
+    from apps.textgen.cli import APP as TEXTGEN
+
+    trained = load_run(TEXTGEN, run_dir)
+    if trained.options["level"] != "word":
+        raise UserError(f"{option} {run_dir}: a {trained.options['level']}-level language model; the encoder "
+                        "reads words: train it with --mode text --level word")
+    return trained.options, trained.encoders, trained.model
+
+
+def language_model_start(model, options, vocabulary, embeddings, recurrent, option="--init-from"):
+    """Start `model`'s word embeddings and first recurrent layers from the language model run `options[init_from]`.
+
+    embeddings: the new model's Embedding layers over `vocabulary` (one per
+    ensemble branch); each row of a word the language model knows becomes that
+    word's vector there, the others (and padding) keep their random start, and
+    the unknown word's row is the model's unknown row. recurrent: per branch, the
+    new model's recurrent layers, first layer first (keras RNN, or Bidirectional,
+    whose forward direction is started; its backward direction reads the text
+    the other way, which the language model never did, and keeps its random
+    start). Layer i takes the language model's rnn_i while their weights have
+    the same shapes. Cell, units and embedding size must be the language
+    model's. Returns the line printed on stderr.
+    """
+    import numpy as np
+
+    from apps.common.errors import UserError
+
+    path = options["init_from"]
+    lm_options, lm_vocabulary, lm = read_language_model(path, option)
+    for name, flag in (("cell", "--cell"), ("units", "--units"), ("embedding_dim", "--embedding-dim")):
+        if lm_options[name] != options[name]:
+            raise UserError(f"{option} {path}: its {name} is {lm_options[name]}, this run's {flag} is "
+                            f"{options[name]}; give {flag} {lm_options[name]}")
+    lm_rows = {token: row for row, token in enumerate(lm_vocabulary)}
+    pairs = [(row, lm_rows[word]) for row, word in enumerate(vocabulary) if row >= 2 and word in lm_rows]
+    pairs.append((1, 1))  # the unknown word: both vocabularies put it at 1
+    new_rows, lm_rows_taken = map(np.array, zip(*pairs))
+    lm_matrix = lm.get_layer("embedding").embeddings.numpy()
+    for layer in embeddings:
+        matrix = layer.embeddings.numpy()
+        matrix[new_rows] = lm_matrix[lm_rows_taken]
+        layer.embeddings.assign(matrix)
+    lm_layers = [layer for layer in lm.layers if layer.name.startswith("rnn_")]
+    started = 0
+    for branch in recurrent:
+        started = 0
+        for layer, lm_layer in zip(branch, lm_layers):
+            target = getattr(layer, "forward_layer", layer).cell
+            source = lm_layer.cell.get_weights()
+            if [w.shape for w in target.get_weights()] != [w.shape for w in source]:
+                break
+            target.set_weights(source)
+            started += 1
+    bidirectional = any(hasattr(layer, "forward_layer") for branch in recurrent for layer in branch)
+    line = (f"{option} {path}: embedding rows of {len(pairs) - 1:,} of {len(vocabulary) - 2:,} words from the "
+            f"language model ({len(lm_vocabulary):,} tokens); the first {started} recurrent layer(s) "
+            + ("(forward direction; the backward one starts at random)" if bidirectional else "")
+            + f" from its {lm_options['cell']} {lm_options['layers']} x {lm_options['units']}")
+    click.echo(line, err=True)
+    return line

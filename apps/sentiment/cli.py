@@ -11,8 +11,10 @@ load_word_vectors = word_vectors("embedding", "tokens")
 
 
 def initialize(new_model, options, vocabularies, train):
-    """A new run's start: --embeddings into every recurrent branch, --ngram-init into the n-gram bag."""
+    """A new run's start: --embeddings or --init-from into every recurrent branch, --ngram-init into the
+    n-gram bag."""
     load_word_vectors(new_model, options, vocabularies)
+    model.language_model_start(new_model, options, vocabularies)
     model.naive_bayes_start(new_model, options, vocabularies, train)
 
 
@@ -29,12 +31,27 @@ def print_predictions(texts, outputs):
         click.echo(f"{label.decode()}\t{p:.4f}\t{text}")
 
 
+@click.command("lm-text")
+@config.LM_TEXT_OPTIONS.click
+def lm_text(**given):
+    """Write the training texts (the side train trains on, never the validation texts) and --unlabeled-file's,
+    tokenised as the classifier reads them, for a word-level language model to start from (--init-from)."""
+    options = config.LM_TEXT_OPTIONS.values(given)
+    texts, tokens = data.write_language_model_text(options, options["output"], options["unlabeled_file"])
+    encoder = " ".join(f"--{name.replace('_', '-')} {config.DEFAULTS[name]}" for name in ("cell", "units",
+                                                                                       "embedding_dim"))
+    click.echo(f"{texts:,} texts, {tokens:,} tokens written to {options['output']}\nnext: python -m apps.textgen "
+               f"train --run-dir LM_RUN --train-file {options['output']} --mode text --level word --layers 1 "
+               f"{encoder} --sampled-softmax 1024; then train --init-from LM_RUN")
+
+
 cli = harness.app_group(
     APP, "Sentiment classification: many-to-one RNN of our cells over the tokens of a text.",
     harness.evaluate_command(
         APP, "Accuracy, precision, recall, F1, ROC AUC and the confusion matrix.", evaluate, config.EVALUATE_OPTIONS),
     harness.predict_command(APP, "Print label, probability and text for each TEXT.", serving.run_serve_fn,
                             "texts", print_predictions),
+    lm_text,
     train_help="Train a model into RUN_DIR; run again to continue an interrupted run.",
 )
 

@@ -38,7 +38,22 @@ OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset
            "(NBSVM's, Wang & Manning 2012; one counting pass over the training batches first; with --pipeline "
            "stream over the first --vocabulary-sample texts, read again). auto: naive-bayes in memory, where "
            "the pass reads the cached batches, zero with --pipeline stream.", legacy="zero"),
-) + pretrained_options() + training_options(epochs=6, batch_size=64, learning_rate=1e-3, clipnorm=1.0, patience=2)
+) + pretrained_options() + Options(
+    Option("init_from", None, click.Path(file_okay=False),
+           "Start the word embedding and the first recurrent layer(s) (forward direction) from a word-level "
+           "language model run of the text-generation app (Dai & Le 2015); --cell, --units and --embedding-dim "
+           "must be its own. `python -m apps.sentiment lm-text` writes its training text."),
+) + training_options(epochs=6, batch_size=64, learning_rate=1e-3, clipnorm=1.0, patience=2)
+
+# lm-text reads the training side exactly as train would: the same data options, declared above.
+LM_TEXT_OPTIONS = OPTIONS.only("train_file", "valid_file", "dataset", "valid_fraction", "pipeline",
+                               "vocabulary_sample", "text_column", "label_column", "seed") + Options(
+    Option("output", None, click.Path(dir_okay=False, writable=True),
+           "Where to write the text: one text per line, tokens as the classifier reads them.", required=True),
+    Option("unlabeled_file", None, None,
+           "More text for the language model, one text per line (UTF-8, gzip accepted): a path, a glob or a "
+           "comma-separated list."),
+)
 
 EVALUATE_OPTIONS = Options(
     Option("test_file", None, click.Path(dir_okay=False), "Labelled file, same format as training."),

@@ -166,3 +166,67 @@ def streamed_evaluation_dataset(options, vectorizer, test_file, batch_size, data
                                       **batches)
     return make_tfds_streaming_dataset(TfdsSource(dataset or options.dataset, split), options.labels, vectorizer,
                                        **batches)
+
+
+# A language model's training text (`lm-text`): the classifier's own training side, tokenised as it reads it.
+
+def training_texts(options):
+    """The texts of the training side a run with these options trains on (validation texts never), streamed:
+    the in-memory carve, or with --pipeline stream the streamed carve of the files or the tfds split."""
+    if options.get("pipeline") != "stream":
+        yield from load_training_data(options)[0][0]
+        return
+    if not options["train_file"]:
+        from datasets.text_classification import tfds_label
+
+        train = _tfds_sides(options)[0]
+        yield from train.generate(lambda text, label: text.decode("utf-8", "replace"), tfds_label)(None)
+        return
+    from datasets.streaming import carved_sources
+    from datasets.text_classification import labelled_rows
+
+    train, _ = carved_sources(options["train_file"], options["valid_file"], options["valid_fraction"],
+                              options["seed"])
+    for path in train.files:
+        yield from (text for text, _ in labelled_rows(path, *_columns(options)) if train.keep(text))
+
+
+def unlabeled_texts(pattern):
+    """The lines of the files of a path, glob or comma-separated list (blank lines skipped)."""
+    from datasets.files import read_lines
+    from datasets.streaming import expand_files
+
+    for path in expand_files(pattern):
+        yield from (line for _, line in read_lines(path) if line.strip())
+
+
+def write_language_model_text(options, output, unlabeled_file=None, batch_size=1024):
+    """Write the run's training texts (and `unlabeled_file`'s lines) to `output`, one per line, as the
+    classifier's TextVectorization tokenises them (lower-cased, punctuation split off, tokens joined by one
+    space), so that a word-level language model trained on it (`apps.textgen --mode text --level word`) has
+    the classifier's words. Returns (texts written, tokens written)."""
+    import itertools
+    import os
+
+    import tensorflow as tf
+
+    from datasets.text_classification import standardize
+
+    texts = training_texts(options)
+    if unlabeled_file:
+        texts = itertools.chain(texts, unlabeled_texts(unlabeled_file))
+    count = tokens = 0
+    partial = f"{output}.partial"  # streamed, not held: a crash leaves no half-written file under the name asked
+    try:
+        with open(partial, "w", encoding="utf-8") as handle:
+            while batch := list(itertools.islice(texts, batch_size)):
+                for line in standardize(tf.constant(batch)).numpy():
+                    words = line.decode("utf-8").split()
+                    handle.write(" ".join(words) + "\n")
+                    count, tokens = count + 1, tokens + len(words)
+        os.replace(partial, output)
+    except BaseException:
+        if os.path.exists(partial):
+            os.unlink(partial)
+        raise
+    return count, tokens

@@ -125,6 +125,25 @@ def build_run_model(options, vectorizer):
     return build_model(options, vectorizer.vocabulary_size())
 
 
+def language_model_start(model, options, vocabularies=None, train=None):
+    """An `App.initialize` part: with --init-from LM_RUN, every recurrent branch's embedding and first
+    recurrent layer(s) start from that word-level language model (`apps.common.pretrained`)."""
+    if not options.get("init_from"):
+        return None
+    from apps.common.errors import UserError
+    from apps.common.pretrained import language_model_start as start
+
+    if options.get("embeddings"):
+        raise UserError("--embeddings and --init-from both start the word embedding: give one of them")
+    branches = range(options["recurrent_branches"])
+    suffix = lambda b: f"_{b}" if b else ""  # noqa: E731  the names _recurrent_features gives
+    kind = "bidirectional" if options["bidirectional"] else "rnn"
+    return start(model, options, vocabularies["tokens"],
+                 embeddings=[model.get_layer(f"embedding{suffix(b)}") for b in branches],
+                 recurrent=[[model.get_layer(f"{kind}_{i}{suffix(b)}") for i in range(options["layers"])]
+                            for b in branches])
+
+
 def bag_start(options):
     """How a run's n-gram bag starts: "naive-bayes", "zero", or None without a bag (--ngram-init auto resolved:
     naive Bayes in memory, zero when streaming, where the count would read the data again first)."""

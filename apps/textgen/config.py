@@ -31,6 +31,10 @@ OPTIONS = Options(
            "Dropout on each cell's state, one mask per sequence (variational), in every layer.", legacy=0.0),
     Option("weight_decay", 0.0, click.FloatRange(min=0),
            "Decoupled weight decay (AdamW) of every weight; 0: plain Adam.", legacy=0.0),
+    Option("sampled_softmax", 0, click.IntRange(min=0),
+           "Train on a softmax over N sampled candidate tokens instead of the whole vocabulary (word level: "
+           "the output layer is most of a step's cost). The training loss is then the sampled estimate; "
+           "validation and evaluate stay exact. 0: the full softmax.", legacy=0),
 ) + streaming_options("examples") + recurrent_options(
     cell="gru", units=256, layers=2, embedding_dim=64, dropout=0.2,
 ) + training_options(epochs=30, batch_size=64, learning_rate=2e-3, clipnorm=1.0, patience=3)
