@@ -95,6 +95,7 @@ class App:
     build_model(options, encoders) -> a compiled Keras model
     write_saved_model(path, trained, **export options) -> None
     callbacks(options, encoders, valid dataset) -> extra Keras callbacks (default none)
+    check_options(options) -> raise UserError for options that cannot train, before anything is read or written
     check_run(options, path) -> raise UserError for a run this app's commands cannot use
     check_export(trained, **export options) -> raise UserError before anything is written
     initialize(model, options, vocabularies, train) -> None; sets weights of a new run (pretrained vectors,
@@ -114,6 +115,7 @@ class App:
     build_model: typing.Callable
     write_saved_model: typing.Callable
     callbacks: typing.Callable = lambda options, encoders, valid: []
+    check_options: typing.Callable = lambda options: None
     check_run: typing.Callable = lambda options, path: None
     check_export: typing.Callable = lambda trained, **export_options: None
     initialize: typing.Callable = lambda model, options, vocabularies, train: None
@@ -130,6 +132,7 @@ def train(app, run_dir, given):
     # First: MultiWorkerMirroredStrategy must exist before other TensorFlow work.
     strategy = make_strategy(unrecorded.get("strategy") or "default", unrecorded.get("cpu_replicas"))
     options = app.options.resolve(given)
+    app.check_options(options)
     run = RunDir(run_dir, app.name)
     common.seed_everything(options.seed)
     data = app.read_training_data(options)

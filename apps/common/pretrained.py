@@ -1,4 +1,5 @@
-"""Starting a new run's word embedding from a user's pretrained vectors."""
+"""Starting a new run's word embedding from a user's pretrained vectors, or its encoder from a language model
+run of the text-generation app."""
 
 import click
 
@@ -31,24 +32,30 @@ def word_vectors(layer_name, vocabulary_name):
     return initialize
 
 
-def read_language_model(run_dir, option="--init-from"):
-    """(options, vocabulary [V] tokens, Keras model) of a word-level language model run of the text-generation
-    app, for starting another app's encoder from it (Dai & Le 2015). A one-line error for anything else."""
-    import pathlib
-
+def check_language_model(options, option="--init-from"):
+    """The options of the word-level language model run `options["init_from"]` (textgen), checked to fit the
+    new model: word level, and the same cell, units and embedding size. A one-line error otherwise, raised
+    before anything is read or written (`App.check_options`)."""
     from apps.common.errors import UserError
+    from apps.common.rundir import RunDir
 
-    if not (pathlib.Path(run_dir) / "config.json").exists():
-        raise UserError(f"{option} {run_dir}: not a finished run directory (no config.json); train a language "
-                        "model there first with `python -m apps.textgen train --mode text --level word`")
-    from apps.common.app import load_run
-    from apps.textgen.cli import APP as TEXTGEN
-
-    trained = load_run(TEXTGEN, run_dir)
-    if trained.options["level"] != "word":
-        raise UserError(f"{option} {run_dir}: a {trained.options['level']}-level language model; the encoder "
-                        "reads words: train it with --mode text --level word")
-    return trained.options, trained.encoders, trained.model
+    path = options["init_from"]
+    if options.get("embeddings"):
+        raise UserError(f"--embeddings and {option} both start the word embedding: give one of them")
+    try:
+        lm_options = RunDir(path, "textgen").trained_options()
+    except UserError as err:
+        raise UserError(f"{option} {err}; train a language model there with `python -m apps.textgen train "
+                        "--mode text --level word`") from None
+    if lm_options["level"] != "word":
+        raise UserError(f"{option} {path}: a {lm_options['level']}-level language model; the encoder reads "
+                        "words: train it with --mode text --level word")
+    for name in ("cell", "units", "embedding_dim"):
+        flag = f"--{name.replace('_', '-')}"
+        if lm_options[name] != options[name]:
+            raise UserError(f"{option} {path}: its {name} is {lm_options[name]}, this run's {flag} is "
+                            f"{options[name]}; give {flag} {lm_options[name]}")
+    return lm_options
 
 
 def language_model_start(model, options, vocabulary, embeddings, recurrent, option="--init-from"):
@@ -67,14 +74,13 @@ def language_model_start(model, options, vocabulary, embeddings, recurrent, opti
     """
     import numpy as np
 
-    from apps.common.errors import UserError
+    from apps.common.app import load_run
+    from apps.textgen.cli import APP as TEXTGEN
 
     path = options["init_from"]
-    lm_options, lm_vocabulary, lm = read_language_model(path, option)
-    for name, flag in (("cell", "--cell"), ("units", "--units"), ("embedding_dim", "--embedding-dim")):
-        if lm_options[name] != options[name]:
-            raise UserError(f"{option} {path}: its {name} is {lm_options[name]}, this run's {flag} is "
-                            f"{options[name]}; give {flag} {lm_options[name]}")
+    lm_options = check_language_model(options, option)
+    trained = load_run(TEXTGEN, path)
+    lm_vocabulary, lm = trained.encoders, trained.model
     lm_rows = {token: row for row, token in enumerate(lm_vocabulary)}
     pairs = [(row, lm_rows[word]) for row, word in enumerate(vocabulary) if row >= 2 and word in lm_rows]
     pairs.append((1, 1))  # the unknown word: both vocabularies put it at 1

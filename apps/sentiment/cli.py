@@ -18,11 +18,19 @@ def initialize(new_model, options, vocabularies, train):
     model.naive_bayes_start(new_model, options, vocabularies, train)
 
 
+def check_options(options):
+    """--init-from's language model must fit the encoder: checked before the run directory is written."""
+    if options.get("init_from"):
+        from apps.common.pretrained import check_language_model
+
+        check_language_model(options)
+
+
 APP = harness.App(
     name=config.APP, options=config.OPTIONS, vocabularies=("tokens",), monitor="val_accuracy", mode="max",
     read_training_data=data.read_training_data, build_vocabularies=data.build_vocabularies,
     make_encoders=data.make_encoders, make_datasets=data.make_datasets, build_model=model.build_run_model,
-    write_saved_model=serving.write_run, initialize=initialize,
+    write_saved_model=serving.write_run, initialize=initialize, check_options=check_options,
 )
 
 

@@ -130,11 +130,8 @@ def language_model_start(model, options, vocabularies=None, train=None):
     recurrent layer(s) start from that word-level language model (`apps.common.pretrained`)."""
     if not options.get("init_from"):
         return None
-    from apps.common.errors import UserError
     from apps.common.pretrained import language_model_start as start
 
-    if options.get("embeddings"):
-        raise UserError("--embeddings and --init-from both start the word embedding: give one of them")
     branches = range(options["recurrent_branches"])
     suffix = lambda b: f"_{b}" if b else ""  # noqa: E731  the names _recurrent_features gives
     kind = "bidirectional" if options["bidirectional"] else "rnn"
