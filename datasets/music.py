@@ -121,7 +121,7 @@ def _parse_uncached(path_and_representation):
         return [], f"{type(err).__name__}: {str(err)[:120]}"
 
 
-FEW_FILES = 16  # parsed in this process: forking a process whose TensorFlow threads hold locks can deadlock
+FEW_FILES = 16  # fewer are parsed in this process: starting the pool costs more than it saves
 
 
 def _parsed_in_order(paths, workers, representation):
@@ -135,9 +135,11 @@ def _parsed_in_order(paths, workers, representation):
     import concurrent.futures
     import multiprocessing
 
-    # fork: the workers run music21 only, never TensorFlow, and need no re-import of the
-    # command that started them (spawn would re-run `python -m apps.music`'s __main__).
-    context = multiprocessing.get_context("fork")
+    # forkserver: the workers are forked from a fresh server process, not from this one, whose TensorFlow
+    # threads may hold locks that a forked child would wait on forever (a plain fork pool hung a test worker).
+    # Like spawn, it imports the script that started it (not `python -m apps.music`'s __main__): a script
+    # calling this needs the usual `if __name__ == "__main__":` guard.
+    context = multiprocessing.get_context("forkserver")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
         try:
             yield from zip(paths, pool.map(_parse_uncached, jobs))

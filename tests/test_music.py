@@ -395,3 +395,23 @@ def test_a_run_of_the_old_event_representation_still_generates(tune_folder, tmp_
     keyed = CliRunner().invoke(cli, ["generate", "--run-dir", str(run_dir), "--key", "D", "--output",
                                      str(tmp_path / "k")])
     assert keyed.exit_code != 0 and "--representation abc" in keyed.output
+
+
+def test_a_large_folder_is_parsed_by_a_worker_pool_as_in_this_process(tmp_path):
+    """FEW_FILES or more files go to a forkserver pool (a fork of this process, whose TensorFlow threads
+    are running, could wait forever on a lock they held): the same tunes, in the same order."""
+    import tensorflow as tf
+
+    from tests.fixtures import abc_tune
+
+    tf.constant(1.0) + 1.0  # TensorFlow's threads are running in this process
+    files = []
+    for i in range(music.FEW_FILES):
+        path = tmp_path / f"t{i:02d}.abc"
+        path.write_text(abc_tune(i, f"Tune {i}"))
+        files.append(str(path))
+    (tmp_path / "t99.abc").write_text("X:1\nT:broken\nK:Zz\n|: ]]]")
+    files.append(str(tmp_path / "t99.abc"))
+    pooled = music.load_tunes(files, cache_dir=tmp_path / "pooled", workers=2)
+    alone = music.load_tunes(files, cache_dir=tmp_path / "alone", workers=1)
+    assert pooled == alone and len(pooled[0]) == music.FEW_FILES
