@@ -67,9 +67,11 @@ def reviews(tmp_path_factory):
     unlabeled = write_lines(base / "more.txt", ["An UNLABELED review, great!", "", "another one."])
     invoke(sentiment, "lm-text", "--train-file", train, "--unlabeled-file", unlabeled, "--output", base / "lm.txt",
            "--seed", 1)
-    invoke(textgen, "train", "--run-dir", base / "lm", "--train-file", base / "lm.txt", "--mode", "text",
-           "--level", "word", "--window", 8, "--layers", 1, "--cell", "gru", "--units", 8, "--embedding-dim", 8,
-           "--sampled-softmax", 4, "--epochs", 1, "--batch-size", 8)
+    invoke(sentiment, "lm-text", "--train-file", train, "--output", base / "backward.txt", "--seed", 1, "--reverse")
+    for name, text in [("lm", "lm.txt"), ("backward", "backward.txt")]:
+        invoke(textgen, "train", "--run-dir", base / name, "--train-file", base / text, "--mode", "text",
+               "--level", "word", "--window", 8, "--layers", 1, "--cell", "gru", "--units", 8, "--embedding-dim",
+               8, "--sampled-softmax", 4, "--epochs", 1, "--batch-size", 8, "--seed", len(name))
     return base, train, unlabeled
 
 
@@ -85,16 +87,20 @@ def test_lm_text_is_the_training_side_as_the_classifier_tokenises_it_then_the_un
     assert lines[:len(train_texts)] == [tokenised(t) for t in train_texts]
     assert lines[-2:] == ["an unlabeled review , great !", "another one ."]  # punctuation split off, blank skipped
     assert valid_texts and not set(map(tokenised, valid_texts)) & set(lines), "no validation text reaches it"
+    backward = (base / "backward.txt").read_text(encoding="utf-8").splitlines()
+    assert backward == [" ".join(line.split()[::-1]) for line in lines[:len(train_texts)]]
 
 
-def test_init_from_starts_the_embedding_and_the_forward_direction_from_the_language_model(reviews):
+@pytest.mark.parametrize("backward", [False, True])
+def test_init_from_starts_the_embedding_and_each_direction_from_its_language_model(reviews, backward):
     base, train, _ = reviews
-    run_dir = base / "classifier"
+    run_dir = base / f"classifier-{backward}"
     small = [a for a in SENTIMENT_SMALL]
     small[small.index("--units") + 1] = "8"
     result = invoke(sentiment, "train", "--run-dir", run_dir, "--train-file", train, "--epochs", 1, "--seed", 1,
-                    *small, "--init-from", base / "lm")
-    assert "--init-from" in result.output and "backward one starts at random" in result.output
+                    *small, "--init-from", base / "lm", *(["--init-backward-from", base / "backward"] * backward))
+    said = "backward direction of the first 1 from" if backward else "the backward one starts at random"
+    assert said in result.output, result.output
     lm = load_run(TEXTGEN, base / "lm")
     lm_rows = {token: row for row, token in enumerate(lm.encoders)}
     vocabulary = (run_dir / "vocabulary" / "tokens.txt").read_text(encoding="utf-8").split("\n")[:-1]
@@ -117,18 +123,20 @@ def test_init_from_starts_the_embedding_and_the_forward_direction_from_the_langu
     for ours, theirs in zip(bidirectional.forward_layer.cell.get_weights(),
                             lm.model.get_layer("rnn_0").cell.get_weights()):
         np.testing.assert_array_equal(ours, theirs)
-    assert not np.array_equal(bidirectional.backward_layer.cell.get_weights()[0],
-                              lm.model.get_layer("rnn_0").cell.get_weights()[0])
+    backward_lm = load_run(TEXTGEN, base / "backward").model.get_layer("rnn_0").cell.get_weights()
+    for ours, theirs in zip(bidirectional.backward_layer.cell.get_weights(), backward_lm):
+        assert np.array_equal(ours, theirs) == backward
 
 
 @pytest.mark.parametrize("args, message", [
     (["--units", "12"], "its units is 8, this run's --units is 12; give --units 8"),
     (["--cell", "lstm"], "its cell is gru, this run's --cell is lstm; give --cell gru"),
     (["--embeddings", "VECTORS"], "--embeddings and --init-from both start the word embedding"),
+    (["--init-backward-from", "LM", "--no-bidirectional"], "--init-backward-from starts a bidirectional"),
 ])
 def test_an_encoder_that_does_not_fit_the_language_model_is_a_one_line_error(reviews, args, message):
     base, train, _ = reviews
-    args = [str(base / "vectors.txt") if a == "VECTORS" else a for a in args]
+    args = [{"VECTORS": str(base / "vectors.txt"), "LM": str(base / "lm")}.get(a, a) for a in args]
     write_lines(base / "vectors.txt", ["great " + " ".join(["0.1"] * 8)])
     small = [a for a in SENTIMENT_SMALL]
     small[small.index("--units") + 1] = "8"

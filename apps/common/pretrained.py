@@ -32,14 +32,14 @@ def word_vectors(layer_name, vocabulary_name):
     return initialize
 
 
-def check_language_model(options, option="--init-from"):
-    """The options of the word-level language model run `options["init_from"]` (textgen), checked to fit the
-    new model: word level, and the same cell, units and embedding size. A one-line error otherwise, raised
-    before anything is read or written (`App.check_options`)."""
+def check_language_model(options, option="--init-from", name="init_from"):
+    """The options of the word-level language model run `options[name]` (textgen), checked to fit the new
+    model: word level, and the same cell, units and embedding size. A one-line error otherwise, raised before
+    anything is read or written (`App.check_options`)."""
     from apps.common.errors import UserError
     from apps.common.rundir import RunDir
 
-    path = options["init_from"]
+    path = options[name]
     if options.get("embeddings"):
         raise UserError(f"--embeddings and {option} both start the word embedding: give one of them")
     try:
@@ -50,37 +50,54 @@ def check_language_model(options, option="--init-from"):
     if lm_options["level"] != "word":
         raise UserError(f"{option} {path}: a {lm_options['level']}-level language model; the encoder reads "
                         "words: train it with --mode text --level word")
-    for name in ("cell", "units", "embedding_dim"):
-        flag = f"--{name.replace('_', '-')}"
-        if lm_options[name] != options[name]:
-            raise UserError(f"{option} {path}: its {name} is {lm_options[name]}, this run's {flag} is "
-                            f"{options[name]}; give {flag} {lm_options[name]}")
+    for key in ("cell", "units", "embedding_dim"):
+        flag = f"--{key.replace('_', '-')}"
+        if lm_options[key] != options[key]:
+            raise UserError(f"{option} {path}: its {key} is {lm_options[key]}, this run's {flag} is "
+                            f"{options[key]}; give {flag} {lm_options[key]}")
     return lm_options
 
 
-def language_model_start(model, options, vocabulary, embeddings, recurrent, option="--init-from"):
-    """Start `model`'s word embeddings and first recurrent layers from the language model run `options[init_from]`.
-
-    embeddings: the new model's Embedding layers over `vocabulary` (one per
-    ensemble branch); each row of a word the language model knows becomes that
-    word's vector there, the others (and padding) keep their random start, and
-    the unknown word's row is the model's unknown row. recurrent: per branch, the
-    new model's recurrent layers, first layer first (keras RNN, or Bidirectional,
-    whose forward direction is started; its backward direction reads the text
-    the other way, which the language model never did, and keeps its random
-    start). Layer i takes the language model's rnn_i while their weights have
-    the same shapes. Cell, units and embedding size must be the language
-    model's. Returns the line printed on stderr.
-    """
-    import numpy as np
-
+def _language_model(path):
+    """(vocabulary [V] tokens, Keras model, its recurrent layers first to last) of a textgen run."""
     from apps.common.app import load_run
     from apps.textgen.cli import APP as TEXTGEN
 
-    path = options["init_from"]
-    lm_options = check_language_model(options, option)
     trained = load_run(TEXTGEN, path)
-    lm_vocabulary, lm = trained.encoders, trained.model
+    return trained.encoders, trained.model, [layer for layer in trained.model.layers if layer.name.startswith("rnn_")]
+
+
+def _start_cells(layers, lm_layers):
+    """Copy rnn_i's cell weights into each of `layers`' cells while the shapes match; returns how many."""
+    for started, (cell, lm_layer) in enumerate(zip(layers, lm_layers)):
+        source = lm_layer.cell.get_weights()
+        if [w.shape for w in cell.get_weights()] != [w.shape for w in source]:
+            return started
+        cell.set_weights(source)
+    return min(len(layers), len(lm_layers))
+
+
+def language_model_start(model, options, vocabulary, embeddings, recurrent):
+    """Start `model`'s word embeddings and first recurrent layers from language model runs (Dai & Le 2015):
+    `options["init_from"]`, read forwards, and for the backward direction of bidirectional layers
+    `options["init_backward_from"]`, a language model of the texts read backwards (`lm-text --reverse`).
+
+    embeddings: the new model's Embedding layers over `vocabulary` (one per
+    ensemble branch); each row of a word the forward language model knows becomes
+    that word's vector there, the others (and padding) keep their random start,
+    and the unknown word's row is the model's unknown row. recurrent: per branch,
+    the new model's recurrent layers, first layer first (keras RNN, or
+    Bidirectional). Layer i's cell (forward direction) takes the language
+    model's rnn_i while their weights have the same shapes (a bidirectional
+    layer above the first reads twice the units: not started); the backward
+    direction keeps its random start without a backward model. Cell, units and
+    embedding size must be the language models'. Returns the line printed on
+    stderr.
+    """
+    import numpy as np
+
+    lm_options = check_language_model(options)
+    lm_vocabulary, lm, lm_layers = _language_model(options["init_from"])
     lm_rows = {token: row for row, token in enumerate(lm_vocabulary)}
     pairs = [(row, lm_rows[word]) for row, word in enumerate(vocabulary) if row >= 2 and word in lm_rows]
     pairs.append((1, 1))  # the unknown word: both vocabularies put it at 1
@@ -90,21 +107,22 @@ def language_model_start(model, options, vocabulary, embeddings, recurrent, opti
         matrix = layer.embeddings.numpy()
         matrix[new_rows] = lm_matrix[lm_rows_taken]
         layer.embeddings.assign(matrix)
-    lm_layers = [layer for layer in lm.layers if layer.name.startswith("rnn_")]
-    started = 0
-    for branch in recurrent:
-        started = 0
-        for layer, lm_layer in zip(branch, lm_layers):
-            target = getattr(layer, "forward_layer", layer).cell
-            source = lm_layer.cell.get_weights()
-            if [w.shape for w in target.get_weights()] != [w.shape for w in source]:
-                break
-            target.set_weights(source)
-            started += 1
-    bidirectional = any(hasattr(layer, "forward_layer") for branch in recurrent for layer in branch)
-    line = (f"{option} {path}: embedding rows of {len(pairs) - 1:,} of {len(vocabulary) - 2:,} words from the "
-            f"language model ({len(lm_vocabulary):,} tokens); the first {started} recurrent layer(s) "
-            + ("(forward direction; the backward one starts at random)" if bidirectional else "")
-            + f" from its {lm_options['cell']} {lm_options['layers']} x {lm_options['units']}")
+    forward = [_start_cells([getattr(layer, "forward_layer", layer).cell for layer in branch], lm_layers)
+               for branch in recurrent][-1]
+    bidirectional = any(hasattr(layer, "backward_layer") for branch in recurrent for layer in branch)
+    backward = None
+    if options.get("init_backward_from"):
+        check_language_model(options, "--init-backward-from", "init_backward_from")
+        backward_layers = _language_model(options["init_backward_from"])[2]
+        backward = [_start_cells([layer.backward_layer.cell for layer in branch], backward_layers)
+                    for branch in recurrent][-1]
+    line = (f"--init-from {options['init_from']}: embedding rows of {len(pairs) - 1:,} of {len(vocabulary) - 2:,} "
+            f"words from the language model ({len(lm_vocabulary):,} tokens), the first {forward} recurrent "
+            f"layer(s) from its {lm_options['cell']} {lm_options['layers']} x {lm_options['units']}"
+            + (" (forward direction)" if bidirectional else ""))
+    if backward is not None:
+        line += f"; backward direction of the first {backward} from --init-backward-from {options['init_backward_from']}"
+    elif bidirectional:
+        line += "; the backward one starts at random"
     click.echo(line, err=True)
     return line

@@ -19,11 +19,17 @@ def initialize(new_model, options, vocabularies, train):
 
 
 def check_options(options):
-    """--init-from's language model must fit the encoder: checked before the run directory is written."""
-    if options.get("init_from"):
-        from apps.common.pretrained import check_language_model
+    """--init-from's language models must fit the encoder: checked before the run directory is written."""
+    from apps.common.errors import UserError
+    from apps.common.pretrained import check_language_model
 
+    if options.get("init_backward_from") and not (options.get("init_from") and options["bidirectional"]):
+        raise UserError("--init-backward-from starts a bidirectional encoder's backward direction: it needs "
+                        "--init-from (the forward language model) and --bidirectional")
+    if options.get("init_from"):
         check_language_model(options)
+    if options.get("init_backward_from"):
+        check_language_model(options, "--init-backward-from", "init_backward_from")
 
 
 APP = harness.App(
@@ -43,9 +49,11 @@ def print_predictions(texts, outputs):
 @config.LM_TEXT_OPTIONS.click
 def lm_text(**given):
     """Write the training texts (the side train trains on, never the validation texts) and --unlabeled-file's,
-    tokenised as the classifier reads them, for a word-level language model to start from (--init-from)."""
+    tokenised as the classifier reads them, for a word-level language model to start from (--init-from; with
+    --reverse, read backwards, for --init-backward-from)."""
     options = config.LM_TEXT_OPTIONS.values(given)
-    texts, tokens = data.write_language_model_text(options, options["output"], options["unlabeled_file"])
+    texts, tokens = data.write_language_model_text(options, options["output"], options["unlabeled_file"],
+                                                   reverse=options["reverse"])
     encoder = " ".join(f"--{name.replace('_', '-')} {config.DEFAULTS[name]}" for name in ("cell", "units",
                                                                                        "embedding_dim"))
     click.echo(f"{texts:,} texts, {tokens:,} tokens written to {options['output']}\nnext: python -m apps.textgen "

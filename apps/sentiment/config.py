@@ -43,6 +43,9 @@ OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset
            "Start the word embedding and the first recurrent layer(s) (forward direction) from a word-level "
            "language model run of the text-generation app (Dai & Le 2015); --cell, --units and --embedding-dim "
            "must be its own. `python -m apps.sentiment lm-text` writes its training text."),
+    Option("init_backward_from", None, click.Path(file_okay=False),
+           "With --init-from and --bidirectional: start the backward direction from a language model of the "
+           "texts read backwards (trained on `lm-text --reverse`)."),
 ) + training_options(epochs=6, batch_size=64, learning_rate=1e-3, clipnorm=1.0, patience=2)
 
 # lm-text reads the training side exactly as train would: the same data options, declared above.
@@ -50,6 +53,8 @@ LM_TEXT_OPTIONS = OPTIONS.only("train_file", "valid_file", "dataset", "valid_fra
                                "vocabulary_sample", "text_column", "label_column", "seed") + Options(
     Option("output", None, click.Path(dir_okay=False, writable=True),
            "Where to write the text: one text per line, tokens as the classifier reads them.", required=True),
+    Option("reverse", False, None, "Write each text's tokens in reverse order, for a language model that reads "
+           "backwards (--init-backward-from).", flag=True),
     Option("unlabeled_file", None, None,
            "More text for the language model, one text per line (UTF-8, gzip accepted): a path, a glob or a "
            "comma-separated list."),

@@ -200,11 +200,11 @@ def unlabeled_texts(pattern):
         yield from (line for _, line in read_lines(path) if line.strip())
 
 
-def write_language_model_text(options, output, unlabeled_file=None, batch_size=1024):
+def write_language_model_text(options, output, unlabeled_file=None, reverse=False, batch_size=1024):
     """Write the run's training texts (and `unlabeled_file`'s lines) to `output`, one per line, as the
     classifier's TextVectorization tokenises them (lower-cased, punctuation split off, tokens joined by one
     space), so that a word-level language model trained on it (`apps.textgen --mode text --level word`) has
-    the classifier's words. Returns (texts written, tokens written)."""
+    the classifier's words; `reverse`: each text's tokens last to first. Returns (texts, tokens) written."""
     import itertools
     import os
 
@@ -221,7 +221,7 @@ def write_language_model_text(options, output, unlabeled_file=None, batch_size=1
         with open(partial, "w", encoding="utf-8") as handle:
             while batch := list(itertools.islice(texts, batch_size)):
                 for line in standardize(tf.constant(batch)).numpy():
-                    words = line.decode("utf-8").split()
+                    words = line.decode("utf-8").split()[::-1 if reverse else 1]
                     handle.write(" ".join(words) + "\n")
                     count, tokens = count + 1, tokens + len(words)
         os.replace(partial, output)

@@ -127,7 +127,8 @@ def build_run_model(options, vectorizer):
 
 def language_model_start(model, options, vocabularies=None, train=None):
     """An `App.initialize` part: with --init-from LM_RUN, every recurrent branch's embedding and first
-    recurrent layer(s) start from that word-level language model (`apps.common.pretrained`)."""
+    recurrent layer(s) start from that word-level language model, and with --init-backward-from their
+    backward direction from a backward one (`apps.common.pretrained`)."""
     if not options.get("init_from"):
         return None
     from apps.common.pretrained import language_model_start as start
