@@ -1,6 +1,6 @@
 """A word-level language model of IMDB's training reviews, to start the sentiment classifier from (Dai & Le 2015).
 
-    python bench/sentiment_pretrain.py --name NAME [--data-dir ../shared/data] [-- textgen train options]
+    python bench/sentiment_pretrain.py --name NAME [--reverse] [--data-dir ../shared/data] [-- textgen options]
 
 1. `python -m apps.sentiment lm-text --train-file imdb/train.jsonl.gz` writes
    the training side of the classifier's carve (22,500 reviews; the 2,500
@@ -12,9 +12,9 @@
 
 Records the language model (time, epochs, validation NLL per word and
 perplexity, from its metrics.csv) in bench/results/sentiment_pretrain_runs.json
-and rewrites bench/results/sentiment_pretrain.md, whose last columns are the
-classifier started from it, read from bench/sentiment_imdb.py's registry
-(run it with `--name lm-NAME -- --init-from bench/runs/imdb-lm-NAME`).
+and rewrites bench/results/sentiment_pretrain.md, whose second table lists
+the classifiers of bench/sentiment_imdb.py's registry started from these
+models (`-- --init-from bench/runs/imdb-lm-NAME`), with the total time.
 """
 
 import argparse
@@ -46,28 +46,38 @@ def write_table(runs):
     classifiers = RESULTS / "sentiment_imdb_runs.json"
     classifiers = json.loads(classifiers.read_text()) if classifiers.exists() else {}
     lines = [
-        "# Sentiment: a word-level language model of IMDB's training reviews to start the classifier from",
+        "# Sentiment: word-level language models of IMDB's training reviews to start the classifier from",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, one benchmark at a time. `python "
-        "bench/sentiment_pretrain.py --name NAME -- OPTIONS` trains `python -m apps.textgen train --mode text "
-        "--level word` on the 22,500 training reviews of the classifier's carve (written by `python -m "
-        "apps.sentiment lm-text`; the 2,500 validation reviews are never seen), then `python "
-        "bench/sentiment_imdb.py --name lm-NAME -- --init-from bench/runs/imdb-lm-NAME` trains the classifier "
-        "from it (its row in sentiment_imdb.md). The language model's validation is the last 10% of its text "
-        "(training reviews); NLL per word in nats, full softmax, the end mark of no line counted (running text).",
+        "bench/sentiment_pretrain.py --name NAME [--reverse] -- OPTIONS` trains `python -m apps.textgen train "
+        "--mode text --level word` on the 22,500 training reviews of the classifier's carve (written by `python "
+        "-m apps.sentiment lm-text [--reverse]`; the 2,500 validation reviews are never seen). The language "
+        "model's validation is the end of its text (training reviews); NLL per word in nats from the full "
+        "softmax.",
         "",
-        "| name | language model options | epochs | best val NLL per word (perplexity) | at epoch | LM time "
-        "| classifier: best val accuracy | classifier time | total time |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| name | reads | language model options | epochs | best val NLL per word (perplexity) | at epoch | time |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *[f"| {name} | {'backwards' if run.get('reverse') else 'forwards'} | `{' '.join(run['options'])}` | "
+          f"{run['epochs']} | {run['val_nll']:.3f} ({math.exp(run['val_nll']):.0f}) | {run['best_epoch']} | "
+          f"{run['minutes']:.1f} min (+{run['text_minutes']:.1f} min writing the text) |"
+          for name, run in runs.items()],
+        "",
+        "Classifiers started from them (`python bench/sentiment_imdb.py --name NAME -- --init-from "
+        "bench/runs/imdb-lm-NAME [--init-backward-from bench/runs/imdb-lm-NAME]`; their rows in "
+        "sentiment_imdb.md). Total: the language models, their texts and the classifier.",
+        "",
+        "| classifier | started from | best val accuracy | at epoch | classifier time | total time |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
-    for name, run in runs.items():
-        classifier = classifiers.get(f"lm-{name}")
-        accuracy = f"{100 * classifier['best_val_accuracy']:.2f}%" if classifier else "(not run)"
-        minutes = f"{classifier['minutes']:.1f} min" if classifier else ""
-        total = f"{run['minutes'] + run['text_minutes'] + classifier['minutes']:.1f} min" if classifier else ""
-        lines.append(f"| {name} | `{' '.join(run['options'])}` | {run['epochs']} | {run['val_nll']:.3f} "
-                     f"({math.exp(run['val_nll']):.0f}) | {run['best_epoch']} | {run['minutes']:.1f} min "
-                     f"(+{run['text_minutes']:.1f} min writing the text) | {accuracy} | {minutes} | {total} |")
+    for name, run in classifiers.items():
+        options = run["options"]
+        used = [options[i + 1].rstrip("/").split("imdb-lm-")[-1] for i, option in enumerate(options)
+                if option in ("--init-from", "--init-backward-from")]
+        if not used or any(lm not in runs for lm in used):
+            continue
+        total = run["minutes"] + sum(runs[lm]["minutes"] + runs[lm]["text_minutes"] for lm in used)
+        lines.append(f"| {name} | {' + '.join(used)} | {100 * run['best_val_accuracy']:.2f}% | {run['best_epoch']} "
+                     f"| {run['minutes']:.1f} min | {total:.1f} min |")
     (RESULTS / "sentiment_pretrain.md").write_text("\n".join(lines) + "\n")
 
 
@@ -76,6 +86,7 @@ def main():
     parser.add_argument("--name", required=True)
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--runs", default=str(ROOT / "bench" / "runs"))
+    parser.add_argument("--reverse", action="store_true", help="a language model of the reviews read backwards")
     parser.add_argument("--redraw", action="store_true", help="rewrite the table from the registry; train nothing")
     parser.add_argument("extra", nargs="*", help="textgen train options, after --")
     args = parser.parse_args()
@@ -85,11 +96,13 @@ def main():
         write_table(runs)
         return
     runs_dir = pathlib.Path(args.runs)
-    text, timing = runs_dir / "imdb-lm-text.txt", runs_dir / "imdb-lm-text.json"
+    stem = "imdb-lm-text" + ("-reverse" if args.reverse else "")
+    text, timing = runs_dir / f"{stem}.txt", runs_dir / f"{stem}.json"
     if not text.exists():
         start = time.time()
         cmd = [sys.executable, "-m", "apps.sentiment", "lm-text", "--train-file",
-               os.path.join(args.data_dir, "imdb", "train.jsonl.gz"), "--output", str(text)]
+               os.path.join(args.data_dir, "imdb", "train.jsonl.gz"), "--output", str(text),
+               *(["--reverse"] if args.reverse else [])]
         print("$", " ".join(cmd), flush=True)
         subprocess.run(cmd, cwd=ROOT, check=True)
         timing.write_text(json.dumps({"minutes": (time.time() - start) / 60}) + "\n")
@@ -101,7 +114,8 @@ def main():
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True)
     runs = json.loads(registry.read_text()) if registry.exists() else {}
-    runs[args.name] = {"options": options, "text_minutes": text_minutes, **language_model_summary(run_dir)}
+    runs[args.name] = {"options": options, "reverse": args.reverse, "text_minutes": text_minutes,
+                       **language_model_summary(run_dir)}
     registry.write_text(json.dumps(runs, indent=1) + "\n")
     write_table(runs)
     print((RESULTS / "sentiment_pretrain.md").read_text())
