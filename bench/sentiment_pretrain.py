@@ -1,6 +1,6 @@
 """A word-level language model of IMDB's training reviews, to start the sentiment classifier from (Dai & Le 2015).
 
-    python bench/sentiment_pretrain.py --name NAME [--reverse] [--data-dir ../shared/data] [-- textgen options]
+    python bench/sentiment_pretrain.py --name NAME [--reverse] [--seed S] [--data-dir ../shared/data] [-- textgen options]
 
 1. `python -m apps.sentiment lm-text --train-file imdb/train.jsonl.gz` writes
    the training side of the classifier's carve (22,500 reviews; the 2,500
@@ -55,14 +55,16 @@ def write_table(runs):
         "model's validation is the end of its text (training reviews); NLL per word in nats from the full "
         "softmax.",
         "",
-        "| name | reads | language model options | epochs | best val NLL per word (perplexity) | at epoch | time |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-        *[f"| {name} | {'backwards' if run.get('reverse') else 'forwards'} | `{' '.join(run['options'])}` | "
+        "| name | reads | the training side of the carve of | language model options | epochs "
+        "| best val NLL per word (perplexity) | at epoch | time |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        *[f"| {name} | {'backwards' if run.get('reverse') else 'forwards'} | --seed {run.get('carve_seed', 0)} | "
+          f"`{' '.join(run['options'])}` | "
           f"{run['epochs']} | {run['val_nll']:.3f} ({math.exp(run['val_nll']):.0f}) | {run['best_epoch']} | "
           f"{run['minutes']:.1f} min (+{run['text_minutes']:.1f} min writing the text) |"
           for name, run in runs.items()],
         "",
-        "Classifiers started from them (`python bench/sentiment_imdb.py --name NAME -- --init-from "
+        "Classifiers started from them (`python bench/sentiment_imdb.py --name from-lm-NAME -- --init-from "
         "bench/runs/imdb-lm-NAME [--init-backward-from bench/runs/imdb-lm-NAME]`; their rows in "
         "sentiment_imdb.md). Total: the language models, their texts and the classifier.",
         "",
@@ -87,6 +89,8 @@ def main():
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--runs", default=str(ROOT / "bench" / "runs"))
     parser.add_argument("--reverse", action="store_true", help="a language model of the reviews read backwards")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the classifier's --seed, whose carve's training side the text is (default 0)")
     parser.add_argument("--redraw", action="store_true", help="rewrite the table from the registry; train nothing")
     parser.add_argument("extra", nargs="*", help="textgen train options, after --")
     args = parser.parse_args()
@@ -96,13 +100,13 @@ def main():
         write_table(runs)
         return
     runs_dir = pathlib.Path(args.runs)
-    stem = "imdb-lm-text" + ("-reverse" if args.reverse else "")
+    stem = "imdb-lm-text" + ("-reverse" if args.reverse else "") + (f"-seed{args.seed}" if args.seed else "")
     text, timing = runs_dir / f"{stem}.txt", runs_dir / f"{stem}.json"
     if not text.exists():
         start = time.time()
         cmd = [sys.executable, "-m", "apps.sentiment", "lm-text", "--train-file",
                os.path.join(args.data_dir, "imdb", "train.jsonl.gz"), "--output", str(text),
-               *(["--reverse"] if args.reverse else [])]
+               "--seed", str(args.seed), *(["--reverse"] if args.reverse else [])]
         print("$", " ".join(cmd), flush=True)
         subprocess.run(cmd, cwd=ROOT, check=True)
         timing.write_text(json.dumps({"minutes": (time.time() - start) / 60}) + "\n")
@@ -114,7 +118,7 @@ def main():
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True)
     runs = json.loads(registry.read_text()) if registry.exists() else {}
-    runs[args.name] = {"options": options, "reverse": args.reverse, "text_minutes": text_minutes,
+    runs[args.name] = {"options": options, "reverse": args.reverse, "carve_seed": args.seed, "text_minutes": text_minutes,
                        **language_model_summary(run_dir)}
     registry.write_text(json.dumps(runs, indent=1) + "\n")
     write_table(runs)
