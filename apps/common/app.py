@@ -98,6 +98,8 @@ class App:
     check_options(options) -> raise UserError for options that cannot train, before anything is read or written
     check_run(options, path) -> raise UserError for a run this app's commands cannot use
     check_export(trained, **export options) -> raise UserError before anything is written
+    pretrain(options, run) -> options for `initialize`: trains what a new run starts from (language models)
+        into the run directory first; not called when a run resumes from a backup
     initialize(model, options, vocabularies, train) -> None; sets weights of a new run (pretrained vectors,
         counts of the training batches `train`) before training; not called when a run resumes from a backup,
         whose weights replace them
@@ -118,6 +120,7 @@ class App:
     check_options: typing.Callable = lambda options: None
     check_run: typing.Callable = lambda options, path: None
     check_export: typing.Callable = lambda trained, **export_options: None
+    pretrain: typing.Callable = lambda options, run: options
     initialize: typing.Callable = lambda model, options, vocabularies, train: None
     custom_objects: dict = dataclasses.field(default_factory=dict)
     reduce_lr_option: str = None  # the option that halves the learning rate on a plateau, if any
@@ -142,10 +145,12 @@ def train(app, run_dir, given):
     encoders = app.make_encoders(options, vocabularies)
     train_ds, valid_ds, summary = app.make_datasets(options, encoders, data)
     click.echo(summary)
+    fresh = not (resuming and any(run.backup_dir.glob("*")))  # a backup's weights replace any start
+    start = app.pretrain(options, run) if fresh else options
     with strategy.scope():
         model = app.build_model(options, encoders)
-        if not (resuming and any(run.backup_dir.glob("*"))):  # a backup's weights replace these anyway
-            app.initialize(model, options, vocabularies, train_ds)
+        if fresh:
+            app.initialize(model, start, vocabularies, train_ds)
     from .training import fit
 
     try:

@@ -23,6 +23,12 @@ def check_options(options):
     from apps.common.errors import UserError
     from apps.common.pretrained import check_language_model
 
+    if options.get("pretrain_epochs") and (options.get("init_from") or options.get("embeddings")):
+        raise UserError("--pretrain-epochs trains the language models the encoder starts from: give it without "
+                        "--init-from and --embeddings")
+    if options.get("pretrain_epochs") and not options["bidirectional"]:
+        raise UserError("--pretrain-epochs starts both directions of a --bidirectional encoder; without it, "
+                        "train one language model with lm-text and textgen, and give --init-from")
     if options.get("init_backward_from") and not (options.get("init_from") and options["bidirectional"]):
         raise UserError("--init-backward-from starts a bidirectional encoder's backward direction: it needs "
                         "--init-from (the forward language model) and --bidirectional")
@@ -37,6 +43,7 @@ APP = harness.App(
     read_training_data=data.read_training_data, build_vocabularies=data.build_vocabularies,
     make_encoders=data.make_encoders, make_datasets=data.make_datasets, build_model=model.build_run_model,
     write_saved_model=serving.write_run, initialize=initialize, check_options=check_options,
+    pretrain=model.pretrain_language_models,
 )
 
 

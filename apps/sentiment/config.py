@@ -43,6 +43,11 @@ OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset
            "Start the word embedding and the first recurrent layer(s) (forward direction) from a word-level "
            "language model run of the text-generation app (Dai & Le 2015); --cell, --units and --embedding-dim "
            "must be its own. `python -m apps.sentiment lm-text` writes its training text."),
+    Option("pretrain_epochs", 0, click.IntRange(min=0),
+           "Train a word-level language model of the training texts read forwards, and one read backwards, for "
+           "N epochs each into RUN_DIR/language_models first (windows of 200 words, a softmax sampling 1,024 of "
+           "a larger vocabulary, the encoder's cell, units and embedding), then start from them as --init-from "
+           "and --init-backward-from do. 0: no pretraining.", legacy=0),
     Option("init_backward_from", None, click.Path(file_okay=False),
            "With --init-from and --bidirectional: start the backward direction from a language model of the "
            "texts read backwards (trained on `lm-text --reverse`)."),

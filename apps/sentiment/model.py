@@ -210,3 +210,51 @@ def naive_bayes_log_ratios(counts, alpha=1.0):
     smoothed = counts + alpha
     ratios = np.log(smoothed[:, 1] / smoothed[:, 1].sum()) - np.log(smoothed[:, 0] / smoothed[:, 0].sum())
     return np.where(counts.sum(axis=1) > 0, ratios, 0.0)  # a row no example has says nothing
+
+
+LANGUAGE_MODEL = {"window": 200, "valid_fraction": 0.02, "patience": 2, "layers": 1}
+SAMPLED_WORDS = 1024  # the language models' sampled softmax, for vocabularies of more than twice as many words
+
+
+def pretrain_language_models(options, run):
+    """An `App.pretrain`: with --pretrain-epochs N, train the forward and backward word-level language models
+    of the run's training texts into RUN_DIR/language_models/{forward,backward} (text-generation runs: an
+    interrupted one continues, a finished one is kept), and return the options that start the encoder from
+    them. Without it, the options as they are. A large vocabulary is trained on a sampled softmax, a small
+    one (up to twice SAMPLED_WORDS) on the full softmax, which is then cheap."""
+    if not options.get("pretrain_epochs"):
+        return options
+    import pathlib
+
+    import click
+
+    from apps.common import app as harness
+    from apps.common.options import RunOptions
+    from apps.textgen.cli import APP as TEXTGEN
+
+    from apps.common.errors import UserError
+
+    from .data import write_language_model_text
+
+    if not run.writer:
+        raise UserError("--pretrain-epochs trains in the run directory, which only the chief writes: pretrain on "
+                        "one machine first (lm-text, then apps.textgen) and give --init-from/--init-backward-from")
+    folder = pathlib.Path(run.path) / "language_models"
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = {}
+    for direction in ("forward", "backward"):
+        lm_dir = folder / direction
+        if not (lm_dir / "model.keras").exists():
+            text = folder / f"{direction}.txt"
+            if not text.exists():
+                texts, tokens = write_language_model_text(options, text, reverse=direction == "backward")
+                click.echo(f"{direction} language model: {texts:,} training texts, {tokens:,} words in {text}")
+            words = len(run.read_vocabulary("tokens"))  # the language model's vocabulary is at most as large
+            given = {**LANGUAGE_MODEL, "train_file": str(text), "mode": "text", "level": "word",
+                     "sampled_softmax": SAMPLED_WORDS if words > 2 * SAMPLED_WORDS else 0,
+                     "epochs": options["pretrain_epochs"], "seed": options["seed"],
+                     **{name: options[name] for name in ("cell", "units", "embedding_dim")}}
+            click.echo(f"training the {direction} language model into {lm_dir}")
+            harness.train(TEXTGEN, lm_dir, given)
+        runs[direction] = str(lm_dir)
+    return RunOptions({**options, "init_from": runs["forward"], "init_backward_from": runs["backward"]})
