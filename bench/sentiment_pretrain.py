@@ -64,8 +64,8 @@ def write_table(runs):
           f"{run['minutes']:.1f} min (+{run['text_minutes']:.1f} min writing the text) |"
           for name, run in runs.items()],
         "",
-        "Classifiers started from them (`python bench/sentiment_imdb.py --name from-lm-NAME -- --init-from "
-        "bench/runs/imdb-lm-NAME [--init-backward-from bench/runs/imdb-lm-NAME]`; their rows in "
+        "Classifiers started from them (`python bench/sentiment_imdb.py --name NAME -- --init-from "
+        "bench/runs/imdb-lm-FORWARD [--init-backward-from bench/runs/imdb-lm-BACKWARD]`; their rows in "
         "sentiment_imdb.md). Total: the language models, their texts and the classifier.",
         "",
         "| classifier | started from | best val accuracy | at epoch | classifier time | total time |",
