@@ -1,6 +1,6 @@
 """A word-level language model of IMDB's training reviews, to start the sentiment classifier from (Dai & Le 2015).
 
-    python bench/sentiment_pretrain.py --name NAME [--reverse] [--seed S] [--data-dir ../shared/data] [-- textgen options]
+    python bench/sentiment_pretrain.py --name NAME [--reverse] [--seed S] [--data-dir DIR] [-- textgen options]
 
 1. `python -m apps.sentiment lm-text --train-file imdb/train.jsonl.gz` writes
    the training side of the classifier's carve (22,500 reviews; the 2,500
@@ -118,7 +118,8 @@ def main():
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True)
     runs = json.loads(registry.read_text()) if registry.exists() else {}
-    runs[args.name] = {"options": options, "reverse": args.reverse, "carve_seed": args.seed, "text_minutes": text_minutes,
+    runs[args.name] = {"options": options, "reverse": args.reverse, "carve_seed": args.seed,
+                       "text_minutes": text_minutes,
                        **language_model_summary(run_dir)}
     registry.write_text(json.dumps(runs, indent=1) + "\n")
     write_table(runs)

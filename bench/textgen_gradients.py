@@ -257,7 +257,8 @@ def main():
     rates = sorted({float(r) for r in args.learning_rates.split(",")} | {args.learning_rate})
     runs = {(rate, clip): train_elman(options, vocabulary_size, x, y, args.steps, rate, clip)
             for rate in rates for clip in (True, False)}
-    plot_exploding({"clipped to norm 1": runs[args.learning_rate, True], "not clipped": runs[args.learning_rate, False]},
+    plot_exploding({"clipped to norm 1": runs[args.learning_rate, True],
+                    "not clipped": runs[args.learning_rate, False]},
                    RESULTS / "textgen_exploding.png", args.learning_rate)
     final = lambda losses: sum(losses[-50:]) / len(losses[-50:])  # noqa: E731
     lines = [

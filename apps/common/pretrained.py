@@ -64,7 +64,8 @@ def _language_model(path):
     from apps.textgen.cli import APP as TEXTGEN
 
     trained = load_run(TEXTGEN, path)
-    return trained.encoders, trained.model, [layer for layer in trained.model.layers if layer.name.startswith("rnn_")]
+    recurrent = [layer for layer in trained.model.layers if layer.name.startswith("rnn_")]
+    return trained.encoders, trained.model, recurrent
 
 
 def _start_cells(layers, lm_layers):
@@ -107,6 +108,7 @@ def language_model_start(model, options, vocabulary, embeddings, recurrent):
         matrix = layer.embeddings.numpy()
         matrix[new_rows] = lm_matrix[lm_rows_taken]
         layer.embeddings.assign(matrix)
+    # Every branch has the same layers: the count of the last is every branch's.
     forward = [_start_cells([getattr(layer, "forward_layer", layer).cell for layer in branch], lm_layers)
                for branch in recurrent][-1]
     bidirectional = any(hasattr(layer, "backward_layer") for branch in recurrent for layer in branch)
@@ -121,7 +123,8 @@ def language_model_start(model, options, vocabulary, embeddings, recurrent):
             f"layer(s) from its {lm_options['cell']} {lm_options['layers']} x {lm_options['units']}"
             + (" (forward direction)" if bidirectional else ""))
     if backward is not None:
-        line += f"; backward direction of the first {backward} from --init-backward-from {options['init_backward_from']}"
+        line += (f"; backward direction of the first {backward} from --init-backward-from "
+                 f"{options['init_backward_from']}")
     elif bidirectional:
         line += "; the backward one starts at random"
     click.echo(line, err=True)

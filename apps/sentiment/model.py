@@ -229,10 +229,9 @@ def pretrain_language_models(options, run):
     import click
 
     from apps.common import app as harness
+    from apps.common.errors import UserError
     from apps.common.options import RunOptions
     from apps.textgen.cli import APP as TEXTGEN
-
-    from apps.common.errors import UserError
 
     from .data import write_language_model_text
 
