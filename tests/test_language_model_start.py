@@ -163,15 +163,17 @@ def test_a_character_level_model_or_a_missing_run_is_refused(tmp_path, reviews):
 def test_pretrain_epochs_trains_both_language_models_in_the_run_and_starts_from_them(tmp_path):
     train = write_jsonl(tmp_path / "train.jsonl", sentiment_rows(120, seed=0))
     small = [a for a in SENTIMENT_SMALL]
+    more = write_lines(tmp_path / "more.txt", ["An unlabeled review.", "And another!"])
     args = ["train", "--run-dir", tmp_path / "run", "--train-file", train, "--epochs", 1, *small,
-            "--pretrain-epochs", 1]
+            "--unlabeled-file", more, "--pretrain-epochs", 1]
     result = invoke(sentiment, *args)
     for direction in ("forward", "backward"):
         assert (tmp_path / "run" / "language_models" / direction / "model.keras").exists()
     assert "backward direction of the first 1 from --init-backward-from" in result.output, result.output
     forward = (tmp_path / "run" / "language_models" / "forward.txt").read_text().splitlines()
     backward = (tmp_path / "run" / "language_models" / "backward.txt").read_text().splitlines()
-    assert backward == [" ".join(line.split()[::-1]) for line in forward] and len(forward) == 108
+    assert backward == [" ".join(line.split()[::-1]) for line in forward] and len(forward) == 108 + 2
+    assert forward[-2:] == ["an unlabeled review .", "and another !"]
     config = json.loads((tmp_path / "run" / "config.json").read_text())["options"]
     assert config["pretrain_epochs"] == 1 and config["init_from"] is None  # the run records how, not where
     # Trained on with more epochs, the finished language models are kept, not trained again.

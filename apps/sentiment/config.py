@@ -48,21 +48,21 @@ OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset
            "N epochs each into RUN_DIR/language_models first (windows of 200 words, a softmax sampling 1,024 of "
            "a larger vocabulary, the encoder's cell, units and embedding), then start from them as --init-from "
            "and --init-backward-from do. 0: no pretraining.", legacy=0),
+    Option("unlabeled_file", None, None,
+           "More text for the language models (--pretrain-epochs, lm-text), one text per line (UTF-8, gzip "
+           "accepted): a path, a glob or a comma-separated list."),
     Option("init_backward_from", None, click.Path(file_okay=False),
            "With --init-from and --bidirectional: start the backward direction from a language model of the "
            "texts read backwards (trained on `lm-text --reverse`)."),
 ) + training_options(epochs=6, batch_size=64, learning_rate=1e-3, clipnorm=1.0, patience=2)
 
 # lm-text reads the training side exactly as train would: the same data options, declared above.
-LM_TEXT_OPTIONS = OPTIONS.only("train_file", "valid_file", "dataset", "valid_fraction", "pipeline",
-                               "vocabulary_sample", "text_column", "label_column", "seed") + Options(
+LM_TEXT_OPTIONS = OPTIONS.only("train_file", "valid_file", "dataset", "valid_fraction", "pipeline", "vocabulary_sample",
+                               "text_column", "label_column", "seed", "unlabeled_file") + Options(
     Option("output", None, click.Path(dir_okay=False, writable=True),
            "Where to write the text: one text per line, tokens as the classifier reads them.", required=True),
     Option("reverse", False, None, "Write each text's tokens in reverse order, for a language model that reads "
            "backwards (--init-backward-from).", flag=True),
-    Option("unlabeled_file", None, None,
-           "More text for the language model, one text per line (UTF-8, gzip accepted): a path, a glob or a "
-           "comma-separated list."),
 )
 
 EVALUATE_OPTIONS = Options(

@@ -246,8 +246,9 @@ def pretrain_language_models(options, run):
         if not (lm_dir / "model.keras").exists():
             text = folder / f"{direction}.txt"
             if not text.exists():
-                texts, tokens = write_language_model_text(options, text, reverse=direction == "backward")
-                click.echo(f"{direction} language model: {texts:,} training texts, {tokens:,} words in {text}")
+                texts, tokens = write_language_model_text(options, text, options.get("unlabeled_file"),
+                                                          reverse=direction == "backward")
+                click.echo(f"{direction} language model: {texts:,} texts, {tokens:,} words in {text}")
             words = len(run.read_vocabulary("tokens"))  # the language model's vocabulary is at most as large
             given = {**LANGUAGE_MODEL, "train_file": str(text), "mode": "text", "level": "word",
                      "sampled_softmax": SAMPLED_WORDS if words > 2 * SAMPLED_WORDS else 0,
