@@ -78,6 +78,22 @@ def _start_cells(layers, lm_layers):
     return min(len(layers), len(lm_layers))
 
 
+def _start_embeddings(embeddings, vocabulary, lm_vocabulary, lm_matrix):
+    """Each row of a word of `vocabulary` that `lm_vocabulary` has, and the unknown word's, takes the language
+    model's row [D] in each Embedding of `embeddings`; returns how many words did."""
+    import numpy as np
+
+    lm_rows = {token: row for row, token in enumerate(lm_vocabulary)}
+    pairs = [(row, lm_rows[word]) for row, word in enumerate(vocabulary) if row >= 2 and word in lm_rows]
+    pairs.append((1, 1))  # the unknown word: both vocabularies put it at 1
+    new_rows, lm_rows_taken = map(np.array, zip(*pairs))
+    for layer in embeddings:
+        matrix = layer.embeddings.numpy()
+        matrix[new_rows] = lm_matrix[lm_rows_taken]
+        layer.embeddings.assign(matrix)
+    return len(pairs) - 1
+
+
 def language_model_start(model, options, vocabulary, embeddings, recurrent):
     """Start `model`'s word embeddings and first recurrent layers from language model runs (Dai & Le 2015):
     `options["init_from"]`, read forwards, and for the backward direction of bidirectional layers
@@ -95,19 +111,9 @@ def language_model_start(model, options, vocabulary, embeddings, recurrent):
     embedding size must be the language models'. Returns the line printed on
     stderr.
     """
-    import numpy as np
-
     lm_options = check_language_model(options)
     lm_vocabulary, lm, lm_layers = _language_model(options["init_from"])
-    lm_rows = {token: row for row, token in enumerate(lm_vocabulary)}
-    pairs = [(row, lm_rows[word]) for row, word in enumerate(vocabulary) if row >= 2 and word in lm_rows]
-    pairs.append((1, 1))  # the unknown word: both vocabularies put it at 1
-    new_rows, lm_rows_taken = map(np.array, zip(*pairs))
-    lm_matrix = lm.get_layer("embedding").embeddings.numpy()
-    for layer in embeddings:
-        matrix = layer.embeddings.numpy()
-        matrix[new_rows] = lm_matrix[lm_rows_taken]
-        layer.embeddings.assign(matrix)
+    words = _start_embeddings(embeddings, vocabulary, lm_vocabulary, lm.get_layer("embedding").embeddings.numpy())
     # Every branch has the same layers: the count of the last is every branch's.
     forward = [_start_cells([getattr(layer, "forward_layer", layer).cell for layer in branch], lm_layers)
                for branch in recurrent][-1]
@@ -118,7 +124,7 @@ def language_model_start(model, options, vocabulary, embeddings, recurrent):
         backward_layers = _language_model(options["init_backward_from"])[2]
         backward = [_start_cells([layer.backward_layer.cell for layer in branch], backward_layers)
                     for branch in recurrent][-1]
-    line = (f"--init-from {options['init_from']}: embedding rows of {len(pairs) - 1:,} of {len(vocabulary) - 2:,} "
+    line = (f"--init-from {options['init_from']}: embedding rows of {words:,} of {len(vocabulary) - 2:,} "
             f"words from the language model ({len(lm_vocabulary):,} tokens), the first {forward} recurrent "
             f"layer(s) from its {lm_options['cell']} {lm_options['layers']} x {lm_options['units']}"
             + (" (forward direction)" if bidirectional else ""))
