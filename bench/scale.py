@@ -47,13 +47,14 @@ def resident_bytes(pid):
     return next((int(line.split()[1]) * 1024 for line in lines if line.startswith("VmRSS:")), 0)
 
 
-def measure(app, train_file, pipeline, seconds, scratch):
-    """{peak_gib, first_step_s, per_s} of one training run stopped `seconds` after its first step."""
+def measure(app, train_file, pipeline, seconds, scratch, more_options=()):
+    """{peak_gib, first_step_s, per_s} of one training run stopped `seconds` after its first step; `more_options`
+    are given to train after the app's own."""
     _, _, _, extra, batch = APPS[app]
     step_log = scratch / f"steps-{pipeline}-{time.time_ns()}.txt"
     run_dir = scratch / f"run-{pipeline}-{time.time_ns()}"
     cmd = [sys.executable, "-m", f"apps.{app}", "train", "--run-dir", str(run_dir), "--train-file", train_file,
-           "--pipeline", pipeline, "--epochs", "1", "--batch-size", str(batch), *extra]
+           "--pipeline", pipeline, "--epochs", "1", "--batch-size", str(batch), *extra, *more_options]
     env = {**os.environ, "SEQAPPS_STEP_LOG": str(step_log)}
     start = time.time()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -87,8 +88,8 @@ def main():
     parser.add_argument("--tag", help="write bench/results/scale_<app>_<tag>.md, keeping the main table")
     parser.add_argument("extra", nargs="*", help="more train options, after --")
     args = parser.parse_args()
-    APPS[args.app] = (*APPS[args.app][:3], APPS[args.app][3] + args.extra, APPS[args.app][4])
     source, what, count, extra, batch = APPS[args.app]
+    extra = [*extra, *args.extra]
     suffix = {"sentiment": ".jsonl", "ner": ".txt", "translation": ".tsv", "textgen": ".txt"}[args.app]
     scratch = pathlib.Path(tempfile.mkdtemp(prefix="seqapps-scale-"))
     rows = []
@@ -111,7 +112,7 @@ def main():
             with open(joined, "wb") as dst:
                 for i in range(k):
                     dst.write(shard(i))
-            result = measure(args.app, str(joined), "memory", args.seconds, scratch)
+            result = measure(args.app, str(joined), "memory", args.seconds, scratch, args.extra)
             rows.append(("memory", k, result))
             print(rows[-1], flush=True)
             joined.unlink()
@@ -120,7 +121,7 @@ def main():
             shards.mkdir()
             for i in range(k):
                 (shards / f"part-{i:03d}{suffix}").write_bytes(shard(i))
-            result = measure(args.app, str(shards / f"part-*{suffix}"), "stream", args.seconds, scratch)
+            result = measure(args.app, str(shards / f"part-*{suffix}"), "stream", args.seconds, scratch, args.extra)
             rows.append(("stream", k, result))
             print(rows[-1], flush=True)
             shutil.rmtree(shards)
@@ -130,7 +131,8 @@ def main():
         f"# {args.app} training as the corpus grows: memory, time to the first step, throughput\n",
         f"`python bench/scale.py --app {args.app} --sizes {args.sizes} --memory-sizes {args.memory_sizes} "
         f"--seconds {args.seconds:g}{' --tag ' + args.tag if args.tag else ''}"
-        f"{' -- ' + ' '.join(args.extra) if args.extra else ''}` on {platform.machine()}, {os.cpu_count()} cores, one run at a time. "
+        f"{' -- ' + ' '.join(args.extra) if args.extra else ''}` on {platform.machine()}, {os.cpu_count()} cores, "
+        "one run at a time. "
         f"`{source}` ({count:,} {what}) repeated k times, each copy in an order of its own (so that shards differ, as "
         f"a real corpus's do); `train --epochs 1 {' '.join(extra)}`, the app's defaults "
         f"otherwise (batch {batch}), stopped {args.seconds:g} s after the first step. Peak: resident memory of the "

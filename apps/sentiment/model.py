@@ -224,8 +224,6 @@ def pretrain_language_models(options, run):
     one (up to twice SAMPLED_WORDS) on the full softmax, which is then cheap."""
     if not options.get("pretrain_epochs"):
         return options
-    import pathlib
-
     import click
 
     from apps.common import app as harness
@@ -238,7 +236,7 @@ def pretrain_language_models(options, run):
     if not run.writer:
         raise UserError("--pretrain-epochs trains in the run directory, which only the chief writes: pretrain on "
                         "one machine first (lm-text, then apps.textgen) and give --init-from/--init-backward-from")
-    folder = pathlib.Path(run.path) / "language_models"
+    folder = run.path / "language_models"
     folder.mkdir(parents=True, exist_ok=True)
     runs = {}
     for direction in ("forward", "backward"):
