@@ -5,8 +5,8 @@ import json
 import random
 
 # Options of the tiny models the tests train.
-SENTIMENT_SMALL = ["--units", "8", "--embedding-dim", "8", "--max-tokens", "200", "--batch-size", "16", "--seed", "1",
-                   "--ngram-buckets", "1024"]
+SENTIMENT_SMALL = ["--pretrain-epochs", "0", "--units", "8", "--embedding-dim", "8", "--max-tokens", "200",
+                   "--batch-size", "16", "--seed", "1", "--ngram-buckets", "1024"]
 NER_SMALL = ["--units", "16", "--word-dim", "16", "--batch-size", "16", "--learning-rate", "0.01",
              "--patience", "20", "--seed", "0"]
 

@@ -182,3 +182,27 @@ def test_pretrain_epochs_trains_both_language_models_in_the_run_and_starts_from_
     refused = CliRunner().invoke(sentiment, [str(a) for a in args[:-2]] + ["--pretrain-epochs", "1",
                                                                           "--no-bidirectional"])
     assert refused.exit_code != 0 and "starts both directions of a --bidirectional encoder" in refused.output
+
+
+def test_pretrain_epochs_auto_pretrains_only_an_encoder_that_starts_from_nothing_else(tmp_path):
+    from apps.sentiment.cli import check_options
+    from apps.sentiment.config import AUTO_PRETRAIN_EPOCHS, DEFAULTS as SENTIMENT_DEFAULTS
+    from apps.sentiment.model import pretraining_epochs
+
+    assert SENTIMENT_DEFAULTS["pretrain_epochs"] == "auto" and AUTO_PRETRAIN_EPOCHS > 0
+    auto = {**SENTIMENT_DEFAULTS, "pretrain_epochs": "auto"}
+    assert pretraining_epochs(auto) == AUTO_PRETRAIN_EPOCHS
+    for other in ({"init_from": "lm"}, {"embeddings": "vectors.txt"}, {"bidirectional": False},
+                  {"pipeline": "stream"}, {"strategy": "multi-worker"}):
+        assert pretraining_epochs({**auto, **other}) == 0, other
+    assert pretraining_epochs({**auto, "pretrain_epochs": 3}) == 3
+    assert pretraining_epochs({**auto, "pretrain_epochs": 0}) == 0
+    check_options({**auto, "embeddings": "vectors.txt"})  # auto gives way; an explicit number is refused
+    with pytest.raises(UserError, match="give it without --init-from and --embeddings"):
+        check_options({**auto, "pretrain_epochs": 2, "embeddings": "vectors.txt"})
+    train = write_jsonl(tmp_path / "train.jsonl", sentiment_rows(40, seed=0))
+    for bad in ("some", "-1"):
+        result = CliRunner().invoke(sentiment, ["train", "--run-dir", str(tmp_path / "run"), "--train-file", train,
+                                                "--pretrain-epochs", bad])
+        assert result.exit_code == 2 and "is neither 'auto' nor a number of epochs" in result.output, result.output
+        assert not (tmp_path / "run").exists()

@@ -1,10 +1,12 @@
 """apps.common.training: the shared callbacks."""
 
+import csv
+
 import keras
 import numpy as np
 import pytest
 
-from apps.common.training import WeightNoise
+from apps.common.training import WeightNoise, weight_averaging
 
 
 def _regression(seed=0):
@@ -55,3 +57,51 @@ def test_weight_noise_draws_by_seed_epoch_and_batch_over_a_whole_training():
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="positive"):
         WeightNoise(0.0)
+
+
+def _averaging_run(run_path, epochs, momentum=0.5):
+    """A tiny regression trained by `fit` with an averaging Adam; returns the raw weights after every step."""
+    from apps.common.rundir import RunDir
+    from apps.common.training import fit
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="dense")])
+    model.compile(keras.optimizers.Adam(0.05, **weight_averaging({"ema_momentum": momentum})), loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3)).astype("float32")
+    y = (x @ np.array([[1, -1], [2, 0], [0, 3]], "float32") + 0.5).astype("float32")
+    import tensorflow as tf
+
+    train = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+    valid = tf.data.Dataset.from_tensor_slices((x[:8], y[:8])).batch(8)
+    steps = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: steps.append([np.array(w) for w in model.get_weights()]))
+    fit(model, train, valid, RunDir(run_path, "test"), epochs=epochs, patience=10, verbose=0,
+        extra_callbacks=[record])
+    return steps, (x[:8], y[:8])
+
+
+def test_averaged_weights_are_the_ones_validated_kept_and_resumed(tmp_path):
+    assert weight_averaging({"ema_momentum": 0.0}) == {} and weight_averaging({}) == {}
+    steps, (x, y) = _averaging_run(tmp_path / "run", epochs=3)
+    # The average by hand, as Keras keeps it: the weights after the first step, then momentum 0.5 each step.
+    average = steps[0]
+    for weights in steps[1:]:
+        average = [0.5 * a + 0.5 * w for a, w in zip(average, weights)]
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
+    val_losses = [float(r["val_loss"]) for r in rows]
+    assert val_losses[-1] == min(val_losses)  # the regression keeps improving: the last epoch is the one kept
+    kept = keras.models.load_model(tmp_path / "run" / "model.keras")
+    for got, want, raw in zip(kept.get_weights(), average, steps[-1]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(got, raw, atol=1e-3)  # the average, not the last step's weights
+    # Validation scored the kept (averaged) weights.
+    np.testing.assert_allclose(np.mean((kept.predict(x, verbose=0) - y) ** 2), val_losses[-1], rtol=1e-4)
+    # Two epochs, then continued to three: the backup held the trained weights and the average apart.
+    _averaging_run(tmp_path / "resumed", epochs=2)
+    _averaging_run(tmp_path / "resumed", epochs=3)
+    resumed = keras.models.load_model(tmp_path / "resumed" / "model.keras")
+    for got, want in zip(resumed.get_weights(), kept.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -99,7 +99,8 @@ class App:
     check_run(options, path) -> raise UserError for a run this app's commands cannot use
     check_export(trained, **export options) -> raise UserError before anything is written
     pretrain(options, run) -> options for `initialize`: trains what a new run starts from (language models)
-        into the run directory first; not called when a run resumes from a backup
+        into the run directory first (its options include the unrecorded ones, e.g. strategy); not called
+        when a run resumes from a backup
     initialize(model, options, vocabularies, train) -> None; sets weights of a new run (pretrained vectors,
         counts of the training batches `train`) before training; not called when a run resumes from a backup,
         whose weights replace them
@@ -146,7 +147,8 @@ def train(app, run_dir, given):
     train_ds, valid_ds, summary = app.make_datasets(options, encoders, data)
     click.echo(summary)
     fresh = not (resuming and any(run.backup_dir.glob("*")))  # a backup's weights replace any start
-    start = app.pretrain(options, run) if fresh else options
+    # The pretraining hook sees the unrecorded options too: what it may do depends on the strategy.
+    start = app.pretrain(RunOptions({**options, **unrecorded}), run) if fresh else options
     with strategy.scope():
         model = app.build_model(options, encoders)
         if fresh:

@@ -116,7 +116,7 @@ class Options:
         return {o.name: given.pop(o.name, None) for o in self if not o.recorded}
 
 
-def training_options(*, epochs, batch_size, learning_rate, clipnorm, patience, seed=0):
+def training_options(*, epochs, batch_size, learning_rate, clipnorm, patience, seed=0, ema_momentum=0.0):
     """The training options every app has, with the app's defaults."""
     return Options(
         Option("epochs", epochs, click.IntRange(min=1), "Epochs; a larger number continues a finished run.",
@@ -126,6 +126,9 @@ def training_options(*, epochs, batch_size, learning_rate, clipnorm, patience, s
         Option("learning_rate", learning_rate, click.FloatRange(min=0, min_open=True)),
         Option("clipnorm", clipnorm, click.FloatRange(min=0, min_open=True), "Clip each gradient to this norm."),
         Option("patience", patience, click.IntRange(min=1), "Early-stopping patience (epochs).", resumable=True),
+        Option("ema_momentum", ema_momentum, click.FloatRange(0, 1, max_open=True),
+               "Validate, keep and serve the exponential moving average of the weights, updated every step with "
+               "this momentum (Polyak averaging, Keras' use_ema); 0: the weights themselves.", legacy=0.0),
         Option("strategy", "default", click.Choice(["default", "mirrored", "multi-worker"]),
                "tf.distribute strategy; --batch-size is the global batch.", recorded=False),
         Option("cpu_replicas", None, click.IntRange(min=1),

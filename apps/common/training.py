@@ -116,6 +116,23 @@ def _last_value(metrics_csv, column):
         return 0.0
 
 
+def weight_averaging(options):
+    """Keyword arguments of a Keras optimizer for the option --ema-momentum: {} when it is 0.
+
+    `fit` then validates, checkpoints and keeps the averaged weights.
+    """
+    momentum = options.get("ema_momentum") or 0.0
+    return {"use_ema": True, "ema_momentum": momentum} if momentum else {}
+
+
+def _averaged_weights(model):
+    """SwapEMAWeights for a model whose optimizer averages its weights: the average is in the model from the
+    end of each epoch (so validation, the epoch's other callbacks and the best checkpoint see it) to the start of
+    the next; none otherwise."""
+    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if getattr(optimizer, "use_ema", False) else []
+
+
 def _reduce_lr(monitor, mode, patience):
     if not patience:
         return []
@@ -139,7 +156,8 @@ def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_
     checkpoint, early stopping and CSV callbacks, so metrics they add to the
     epoch's logs (a validation F1, say) can be monitored and are logged.
     `reduce_lr_patience` halves the learning rate after that many epochs
-    without improvement.
+    without improvement. With an optimizer that averages the weights
+    (`weight_averaging`), the average is what is validated and kept.
     """
     import tensorflow as tf
 
@@ -198,9 +216,12 @@ def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, mo
     backup = dict(save_freq="epoch", delete_checkpoint=False)  # kept after the end: more --epochs continue
     callbacks = [
         ElapsedTime(_last_value(history_from.metrics_csv, "elapsed_seconds")),
-        *extra_callbacks,
+        # The backup first: it saves the weights being trained and the optimizer's average as they are, before
+        # _averaged_weights swaps them for the epoch's other callbacks.
         keras.callbacks.BackupAndRestore(str(run_dir.backup_dir), **backup) if restore_dir == run_dir.backup_dir
         else BackupAndRestoreFrom(restore_dir, run_dir.backup_dir, **backup),
+        *_averaged_weights(model),
+        *extra_callbacks,
         keras.callbacks.ModelCheckpoint(
             str(run_dir.best_checkpoint), monitor=monitor, mode=mode, save_best_only=True,
             initial_value_threshold=best,

@@ -65,7 +65,8 @@ def build_model(options):
     return polyphonic.build_model(
         options.cell, options.units, layers=options.layers, dropout=options.dropout,
         learning_rate=options.learning_rate, clipnorm=options.clipnorm, seed=options.seed,
-        output=options.output_layer, output_units=options.output_units, optimizer=options.optimizer)
+        output=options.output_layer, output_units=options.output_units, optimizer=options.optimizer,
+        ema_momentum=options.ema_momentum)
 
 
 def _fit(model, options, run, train_ds, valid_ds):

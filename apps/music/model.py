@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from apps.common.stepping import Stepper
+from apps.common.training import weight_averaging
 from layers import CELLS
 
 
@@ -19,7 +20,8 @@ def build_model(options, vocabulary_size):
     logits = keras.layers.Dense(vocabulary_size, name="logits")(x)
     model = keras.Model(ids, logits, name="music")
     model.compile(
-        optimizer=keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"]),
+        optimizer=keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"],
+                                        **weight_averaging(options)),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )

@@ -68,7 +68,7 @@ OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop
 
 
 def build_model(cell, units, *, layers=1, dropout=0.0, learning_rate=1e-3, clipnorm=1.0, seed=0,
-                output="independent", output_units=0, optimizer="adam"):
+                output="independent", output_units=0, optimizer="adam", ema_momentum=0.0):
     """rolls [B, T, 88] -> logits of P(key on at t+1) [B, T, 88] (sigmoid them for probabilities).
 
     `output="independent"`: 88 sigmoids given the state, as in Chung et al.
@@ -102,7 +102,8 @@ def build_model(cell, units, *, layers=1, dropout=0.0, learning_rate=1e-3, clipn
         outputs = keras.layers.Dense(KEYS, name="next_step")(x)  # logits
     model = keras.Model(inputs, outputs, name=f"polyphonic_{cell}")
     # weighted_metrics: Keras hands the sample weights (0 at padding) to these only, not to `metrics`.
-    model.compile(OPTIMIZERS[optimizer](learning_rate, clipnorm=clipnorm), loss=NLLPerStepLoss(),
+    averaging = {"use_ema": True, "ema_momentum": ema_momentum} if ema_momentum else {}
+    model.compile(OPTIMIZERS[optimizer](learning_rate, clipnorm=clipnorm, **averaging), loss=NLLPerStepLoss(),
                   weighted_metrics=[NLLPerStep()])
     return model
 

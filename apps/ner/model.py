@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from apps.common.training import weight_averaging
 from layers import CELLS, CRF, CRFLoss, CharCNN, TokenDropout
 
 
@@ -34,7 +35,8 @@ def build_model(options, num_words, num_chars, num_tags):
         outputs = keras.layers.Dense(num_tags, activation="softmax", name="tag_probabilities")(x)
         loss = keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
     model = keras.Model({"words": words, "chars": chars}, outputs, name="ner")
-    model.compile(optimizer=keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"]),
+    model.compile(optimizer=keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"],
+                                                  **weight_averaging(options)),
                   loss=loss)
     return model
 

@@ -23,10 +23,11 @@ def check_options(options):
     from apps.common.errors import UserError
     from apps.common.pretrained import check_language_model
 
-    if options.get("pretrain_epochs") and (options.get("init_from") or options.get("embeddings")):
+    explicit = options.get("pretrain_epochs") != "auto" and options.get("pretrain_epochs")
+    if explicit and (options.get("init_from") or options.get("embeddings")):
         raise UserError("--pretrain-epochs trains the language models the encoder starts from: give it without "
                         "--init-from and --embeddings")
-    if options.get("pretrain_epochs") and not options["bidirectional"]:
+    if explicit and not options["bidirectional"]:
         raise UserError("--pretrain-epochs starts both directions of a --bidirectional encoder; without it, "
                         "train one language model with lm-text and textgen, and give --init-from")
     if options.get("init_backward_from") and not (options.get("init_from") and options["bidirectional"]):

@@ -8,6 +8,24 @@ from apps.common.options import (
 
 APP = "sentiment"
 CELLS = click.Choice(["rnn", "gru", "lstm"])
+AUTO_PRETRAIN_EPOCHS = 6  # the best start measured within issue 20's 45 minutes on IMDB (bench/results)
+
+
+class EpochsOrAuto(click.ParamType):
+    """A number of epochs (an int >= 0) or "auto"."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or (isinstance(value, int) and value >= 0):
+            return value
+        try:
+            epochs = int(value)
+        except (TypeError, ValueError):
+            epochs = -1
+        if epochs < 0:
+            self.fail(f"{value!r} is neither 'auto' nor a number of epochs (0 or more)", param, ctx)
+        return epochs
 
 OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset="imdb_reviews",
                        dataset_help="tensorflow-datasets name, used when no --train-file is given.",
@@ -43,11 +61,13 @@ OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset
            "Start the word embedding and the first recurrent layer(s) (forward direction) from a word-level "
            "language model run of the text-generation app (Dai & Le 2015); --cell, --units and --embedding-dim "
            "must be its own. `python -m apps.sentiment lm-text` writes its training text."),
-    Option("pretrain_epochs", 0, click.IntRange(min=0),
+    Option("pretrain_epochs", "auto", EpochsOrAuto(),
            "Train a word-level language model of the training texts read forwards, and one read backwards, for "
            "N epochs each into RUN_DIR/language_models first (windows of 200 words, a softmax sampling 1,024 of "
            "a larger vocabulary, the encoder's cell, units and embedding), then start from them as --init-from "
-           "and --init-backward-from do. 0: no pretraining.", legacy=0),
+           f"and --init-backward-from do. 0: no pretraining; auto: {AUTO_PRETRAIN_EPOCHS} unless the encoder "
+           "starts from --init-from or --embeddings, is not --bidirectional, --pipeline is stream or "
+           "--strategy multi-worker.", legacy=0),
     Option("unlabeled_file", None, None,
            "More text for the language models (--pretrain-epochs, lm-text), one text per line (UTF-8, gzip "
            "accepted): a path, a glob or a comma-separated list."),

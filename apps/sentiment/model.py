@@ -13,6 +13,7 @@ the ensemble) outputs P(positive) [B, 1]; `positive_probability` reads both.
 import keras
 from keras import ops
 
+from apps.common.training import weight_averaging
 from layers import CELLS, HashedNgramBag, MaskedMaxMeanPooling
 
 
@@ -24,7 +25,7 @@ def build_model(options, vocabulary_size):
     """
     ids = keras.Input((None,), dtype="int64", name="token_ids")
     features = [_recurrent_features(ids, options, vocabulary_size, b) for b in range(options["recurrent_branches"])]
-    optimizer = keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"])
+    optimizer = keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"], **weight_averaging(options))
     if len(features) == 1 and not options["ngrams"]:
         probability = keras.layers.Dense(1, activation="sigmoid", name="probability")(features[0])
         model = keras.Model(ids, probability, name="sentiment")
@@ -216,13 +217,30 @@ LANGUAGE_MODEL = {"window": 200, "valid_fraction": 0.02, "patience": 2, "layers"
 SAMPLED_WORDS = 1024  # the language models' sampled softmax, for vocabularies of more than twice as many words
 
 
+def pretraining_epochs(options):
+    """The epochs of each language model --pretrain-epochs asks for: "auto" is AUTO_PRETRAIN_EPOCHS for an
+    encoder that starts from nothing else and has both directions, trained in memory on one machine; 0 otherwise
+    (the language models read their text into memory, which --pipeline stream is there to avoid, and are
+    trained in the run directory, which only a multi-worker run's chief writes)."""
+    from .config import AUTO_PRETRAIN_EPOCHS
+
+    epochs = options.get("pretrain_epochs") or 0
+    if epochs != "auto":
+        return epochs
+    started = options.get("init_from") or options.get("embeddings")
+    in_memory = options.get("pipeline", "memory") == "memory"
+    one_machine = options.get("strategy") != "multi-worker"
+    return AUTO_PRETRAIN_EPOCHS if options["bidirectional"] and in_memory and one_machine and not started else 0
+
+
 def pretrain_language_models(options, run):
     """An `App.pretrain`: with --pretrain-epochs N, train the forward and backward word-level language models
     of the run's training texts into RUN_DIR/language_models/{forward,backward} (text-generation runs: an
     interrupted one continues, a finished one is kept), and return the options that start the encoder from
     them. Without it, the options as they are. A large vocabulary is trained on a sampled softmax, a small
     one (up to twice SAMPLED_WORDS) on the full softmax, which is then cheap."""
-    if not options.get("pretrain_epochs"):
+    epochs = pretraining_epochs(options)
+    if not epochs:
         return options
     import click
 
@@ -250,7 +268,7 @@ def pretrain_language_models(options, run):
             words = len(run.read_vocabulary("tokens"))  # the language model's vocabulary is at most as large
             given = {**LANGUAGE_MODEL, "train_file": str(text), "mode": "text", "level": "word",
                      "sampled_softmax": SAMPLED_WORDS if words > 2 * SAMPLED_WORDS else 0,
-                     "epochs": options["pretrain_epochs"], "seed": options["seed"],
+                     "epochs": epochs, "seed": options["seed"],
                      **{name: options[name] for name in ("cell", "units", "embedding_dim")}}
             click.echo(f"training the {direction} language model into {lm_dir}")
             harness.train(TEXTGEN, lm_dir, given)

@@ -2,6 +2,7 @@
 
 import keras
 
+from apps.common.training import weight_averaging
 from layers import CELLS
 
 
@@ -35,6 +36,7 @@ def build_model(options, vocabulary_size):
         model = keras.Model(ids, logits, name="textgen")
     # Keras takes one kind of clipping: an element-wise clipvalue replaces the norm.
     clipping = {"clipvalue": options["clipvalue"]} if options["clipvalue"] else {"clipnorm": options["clipnorm"]}
+    clipping.update(weight_averaging(options))
     model.compile(
         optimizer=keras.optimizers.AdamW(options["learning_rate"], weight_decay=options["weight_decay"], **clipping)
         if options["weight_decay"] else keras.optimizers.Adam(options["learning_rate"], **clipping),

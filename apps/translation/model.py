@@ -7,6 +7,7 @@ steps the same decoder cell, attention and output layers one token at a time.
 import keras
 from keras import ops
 
+from apps.common.training import weight_averaging
 from datasets.seq2seq import END_ID, START_ID
 from layers import CELLS, BahdanauAttention, LuongAttention, NotPadding
 
@@ -43,7 +44,8 @@ def build_model(options, source_vocabulary_size, target_vocabulary_size):
     logits = keras.layers.Dense(target_vocabulary_size, name="logits")(combined)
     model = keras.Model({"source": source, "target_in": target_in}, logits, name="translation")
     model.compile(
-        optimizer=keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"]),
+        optimizer=keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"],
+                                        **weight_averaging(options)),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
         metrics=[masked_accuracy],
     )
