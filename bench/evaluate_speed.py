@@ -65,7 +65,7 @@ def sentiment(data, runs, rows):
     imdb = data / "imdb" / "train.jsonl.gz"
     run_dir = runs / "sentiment"
     slice_file = every_nth_line(imdb, runs / "imdb-every-12th.jsonl", 12)
-    command = train("sentiment", run_dir, "--train-file", slice_file, "--epochs", 1)
+    command = train("sentiment", run_dir, "--train-file", slice_file, "--epochs", 1, "--pretrain-epochs", 0)
     seconds, result = timed_evaluate("sentiment", "--run-dir", run_dir, "--test-file", imdb)
     rows.append(("sentiment", "BiGRU 128 (defaults)", "IMDB train.jsonl.gz, all 25,000 reviews", result["examples"],
                  "reviews", seconds, command))
