@@ -105,3 +105,23 @@ def test_softmax_output_trains_and_unknown_types_are_refused(tmp_path):
     result = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(tmp_path / "s"), "--test-file", valid])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "s" / "evaluation.json").read_text())["f1"] > 0.8
+
+
+@pytest.mark.tf_only
+def test_recurrent_dropout_reaches_both_directions_of_every_layer_in_training_only():
+    import keras
+    import numpy as np
+
+    from apps.ner.config import DEFAULTS
+    from apps.ner.model import build_model
+
+    options = {**DEFAULTS, "units": 4, "word_dim": 4, "char_features": False, "layers": 2, "dropout": 0.0,
+               "word_dropout": 0.0, "recurrent_dropout": 0.3}
+    model = build_model(options, num_words=20, num_chars=10, num_tags=5)
+    cells = [direction.cell for layer in model.layers if isinstance(layer, keras.layers.Bidirectional)
+             for direction in (layer.forward_layer, layer.backward_layer)]
+    assert len(cells) == 4 and all(cell.recurrent_dropout == 0.3 for cell in cells)
+    inputs = {"words": np.arange(2, 14).reshape(2, 6), "chars": np.zeros((2, 6, 3), "int64")}
+    np.testing.assert_allclose(model(inputs, training=False), model(inputs, training=False))
+    # Every other dropout is off: only the recurrent masks can make two training passes differ.
+    assert not np.allclose(model(inputs, training=True), model(inputs, training=True))

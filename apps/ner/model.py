@@ -22,7 +22,8 @@ def build_model(options, num_words, num_chars, num_tags):
         x = keras.layers.Concatenate(name="word_and_chars")([x, char_features])
     x = keras.layers.Dropout(options["dropout"], name="input_dropout")(x)
     for i in range(options["layers"]):
-        cell = CELLS[options["cell"]](options["units"], seed=options["seed"] + i)
+        cell = CELLS[options["cell"]](options["units"], recurrent_dropout=options["recurrent_dropout"],
+                                      seed=options["seed"] + i)
         x = keras.layers.Bidirectional(keras.layers.RNN(cell, return_sequences=True, name=f"rnn_{i}"),
                                        name=f"bidirectional_{i}")(x)
         x = keras.layers.Dropout(options["dropout"], name=f"dropout_{i}")(x)
