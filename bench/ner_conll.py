@@ -4,12 +4,14 @@
                               [--dataset conll2003|wnut17] [--name NAME] [--tag TAG] [-- extra train options]
 
 Trains each configuration with `python -m apps.ner train` into
-bench/runs/ner-<dataset>-<config>[-<TAG>] and writes bench/results/ner_<NAME>.md
-(NAME: <dataset>[-<TAG>] unless given) with each configuration's validation F1
-curve, ner_<NAME>_<config>.png. Every run is also recorded in
+bench/runs/ner-<dataset>-<config>[-<TAG>] and writes, without --tag,
+bench/results/ner_<NAME>.md (NAME: the dataset unless given), and each
+configuration's validation F1 curve, ner_<NAME>_<config>.png (NAME:
+<dataset>[-<TAG>] unless given). Every run is also recorded in
 bench/results/ner_<dataset>_runs.json (kept across calls, so that every
 configuration tried stays in the table ner_<dataset>_runs.md, including those
-that did not help). Reruns continue interrupted runs.
+that did not help). Reruns continue interrupted runs; a finished run (its
+model.keras written) is scored and recorded again, not trained on.
 """
 
 import argparse
@@ -70,6 +72,10 @@ def per_type_figures(run_dir):
                       for kind, s in per_type.items())
 
 
+def wall(minutes):
+    return f"{minutes:.1f} min" if minutes is not None else "(not timed: recorded after it ran)"
+
+
 def record(dataset, name, options, result):
     """Adds the run to bench/results/ner_<dataset>_runs.json and rewrites ner_<dataset>_runs.md from it."""
     registry = ROOT / "bench" / "results" / f"ner_{dataset}_runs.json"
@@ -87,7 +93,7 @@ def record(dataset, name, options, result):
     ]
     for run, r in runs.items():
         lines.append(f"| {run} | `{' '.join(r['options']) or '(defaults)'}` | {100 * r['f1']:.2f} | {r['epoch']} | "
-                     f"{r['epochs_run']} | {r['minutes']:.1f} min | {r['wall_minutes']:.1f} min | {r['per_type']} |")
+                     f"{r['epochs_run']} | {r['minutes']:.1f} min | {wall(r['wall_minutes'])} | {r['per_type']} |")
     (ROOT / "bench" / "results" / f"ner_{dataset}_runs.md").write_text("\n".join(lines) + "\n")
 
 
@@ -109,10 +115,12 @@ def main():
         run_dir = run_dirs[name] = pathlib.Path(args.runs) / f"ner-{args.dataset}-{name}{suffix}"
         cmd = [sys.executable, "-m", "apps.ner", "train", "--run-dir", str(run_dir), "--train-file", train,
                "--valid-file", valid, *CONFIGS[name], *args.extra]
-        print("$", " ".join(cmd), flush=True)
-        start = time.time()
-        subprocess.run(cmd, cwd=ROOT, check=True)
-        wall_minutes = (time.time() - start) / 60
+        wall_minutes = None
+        if not (run_dir / "model.keras").exists():  # a finished run is scored and recorded, not trained on
+            print("$", " ".join(cmd), flush=True)
+            start = time.time()
+            subprocess.run(cmd, cwd=ROOT, check=True)
+            wall_minutes = (time.time() - start) / 60
         # The best checkpoint scored again by `evaluate`: per-type figures of the model the run keeps.
         subprocess.run([sys.executable, "-m", "apps.ner", "evaluate", "--run-dir", str(run_dir), "--test-file", valid],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -139,6 +147,9 @@ def main():
         lines.append(f"| {name} | {' '.join(CONFIGS[name]) or 'defaults (LSTM, char CNN, CRF)'} | "
                      f"{100 * r['f1']:.2f} | {r['epoch']} | {r['epochs_run']} | {r['minutes']:.1f} min | "
                      f"{r['per_type'] or 'not evaluated'} |")
+    if args.tag:  # a tagged run's row is in the table of every run
+        print((ROOT / "bench" / "results" / f"ner_{args.dataset}_runs.md").read_text())
+        return
     out = ROOT / "bench" / "results" / f"ner_{args.name or args.dataset}.md"
     out.write_text("\n".join(lines) + "\n")
     print(out.read_text())
