@@ -29,7 +29,7 @@ OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
     Option("recurrent_dropout", 0.0, RATE,
            "Variational dropout of the recurrent state: one mask per sequence, on every layer (Gal & Ghahramani "
            "2016).", legacy=0.0),
-    Option("word_dropout", 0.1, RATE, "Share of words replaced by the unknown word in training."),
+    Option("word_dropout", 0.5, RATE, "Share of words replaced by the unknown word in training."),
     Option("reduce_lr_patience", 2, click.IntRange(min=1),
            "Halve the learning rate after N epochs without a better validation F1."),
 ) + pretrained_options() + training_options(epochs=35, batch_size=32, learning_rate=2e-3, clipnorm=5.0, patience=5)
