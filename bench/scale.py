@@ -10,7 +10,8 @@ a shuffle with seed i (lines; NER: sentences), so that shards differ as a
 real corpus's do: as k shard files for `--pipeline stream`, and as one
 concatenated file for `--pipeline memory`, which reads one file. Each run
 is the app's `train --epochs 1` with its defaults otherwise (sentiment:
-`--max-length 200 --pretrain-epochs 0`: the classifier's own pipeline), stopped `--seconds` after its first training step.
+`--max-length 200 --pretrain-epochs 0`: the classifier's own pipeline),
+stopped `--seconds` after its first training step.
 Measured from outside (Linux /proc): the peak resident memory of the process
 until it is stopped, the time from launch to the first training step, and the
 steady throughput (examples per second between the 20th logged batch and the

@@ -74,8 +74,8 @@ def write_table(runs):
         "Time: training, validation included, without reading and vectorising; the command's wall time (runs "
         "since --pretrain-epochs) also counts reading, vectorising and any language models trained first.\n",
         "| name | options beyond the defaults of the day (today's: one recurrent branch and the n-gram bag, which "
-        "starts as naive Bayes, after language models of 6 epochs each way: `--pretrain-epochs auto`, since "
-        "2026-11-26; runs before it had no pretraining) | n-gram bag's start (from the run's config.json) | best val accuracy | at epoch | "
+        "starts as naive Bayes, after language models of 6 epochs each way: `--pretrain-epochs auto`, "
+        "since 2026-11-26; runs before it had no pretraining) | n-gram bag's start (from the run's config.json) | best val accuracy | at epoch | "
         "epochs run | time to 90% | total time | the command's wall time |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]

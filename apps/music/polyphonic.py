@@ -12,6 +12,7 @@ its NLL per real step (padding neither counted nor averaged in), and the
 import keras
 from keras import ops
 
+from apps.common.training import weight_averaging
 from datasets.polyphonic import KEYS
 from layers import CELLS, RNN, AutoregressiveBernoulli
 
@@ -80,7 +81,8 @@ def build_model(cell, units, *, layers=1, dropout=0.0, learning_rate=1e-3, clipn
     (per real step), with the `NLLPerStep` metric ("nll", "val_nll").
     `dropout` is on the connections between layers and into the output layer,
     not on the recurrent ones (Zaremba et al. 2014). `optimizer`: "adam" or
-    "rmsprop" (Chung et al.'s), both with the gradient clipped to `clipnorm`.
+    "rmsprop" (Chung et al.'s), both with the gradient clipped to `clipnorm`;
+    `ema_momentum` > 0 averages the weights (`apps.common.training.weight_averaging`).
     """
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
@@ -102,7 +104,7 @@ def build_model(cell, units, *, layers=1, dropout=0.0, learning_rate=1e-3, clipn
         outputs = keras.layers.Dense(KEYS, name="next_step")(x)  # logits
     model = keras.Model(inputs, outputs, name=f"polyphonic_{cell}")
     # weighted_metrics: Keras hands the sample weights (0 at padding) to these only, not to `metrics`.
-    averaging = {"use_ema": True, "ema_momentum": ema_momentum} if ema_momentum else {}
+    averaging = weight_averaging({"ema_momentum": ema_momentum})
     model.compile(OPTIMIZERS[optimizer](learning_rate, clipnorm=clipnorm, **averaging), loss=NLLPerStepLoss(),
                   weighted_metrics=[NLLPerStep()])
     return model

@@ -27,6 +27,7 @@ class EpochsOrAuto(click.ParamType):
             self.fail(f"{value!r} is neither 'auto' nor a number of epochs (0 or more)", param, ctx)
         return epochs
 
+
 OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset="imdb_reviews",
                        dataset_help="tensorflow-datasets name, used when no --train-file is given.",
                        valid_fraction=0.1, examples="texts") + streaming_options("texts") + Options(

@@ -25,7 +25,8 @@ def build_model(options, vocabulary_size):
     """
     ids = keras.Input((None,), dtype="int64", name="token_ids")
     features = [_recurrent_features(ids, options, vocabulary_size, b) for b in range(options["recurrent_branches"])]
-    optimizer = keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"], **weight_averaging(options))
+    optimizer = keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"],
+                                      **weight_averaging(options))
     if len(features) == 1 and not options["ngrams"]:
         probability = keras.layers.Dense(1, activation="sigmoid", name="probability")(features[0])
         model = keras.Model(ids, probability, name="sentiment")
