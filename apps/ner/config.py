@@ -26,7 +26,7 @@ OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
     Option("char_filters", 100, click.IntRange(min=1)),
     Option("output", "crf", click.Choice(["crf", "softmax"])),
     Option("dropout", 0.5, RATE),
-    Option("recurrent_dropout", 0.0, RATE,
+    Option("recurrent_dropout", 0.25, RATE,
            "Variational dropout of the recurrent state: one mask per sequence, on every layer (Gal & Ghahramani "
            "2016).", legacy=0.0),
     Option("word_dropout", 0.5, RATE, "Share of words replaced by the unknown word in training."),
