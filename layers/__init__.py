@@ -7,8 +7,9 @@ from .crf import CRF, CRFLoss
 from .rnn import RNN
 from .ngrams import HashedNgramBag
 from .pooling import MaskedMaxMeanPooling
+from .stack import Stack
 from .token_features import CharCNN, TokenDropout
 
 CELLS = {"rnn": MyRNNCell, "gru": GRUCell, "lstm": LSTMCell}
 
-__all__ = ["RNN", "AutoregressiveBernoulli", "MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "HashedNgramBag", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]
+__all__ = ["RNN", "AutoregressiveBernoulli", "MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "Stack", "HashedNgramBag", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]

@@ -7,7 +7,7 @@ import pytest
 
 import keras
 
-from layers.crf import CRF, CRFLoss
+from layers.crf import CRF, CRFLoss, ensemble_decode
 
 K, T = 3, 4
 
@@ -111,3 +111,31 @@ def test_one_step_and_empty_sequences():
     ll = np.asarray(crf.log_likelihood(emissions, np.array([[1], [0]]), mask))
     np.testing.assert_allclose(ll[0], path_score(crf, emissions[0], [1]) - log_z, atol=1e-4)
     assert ll[1] == 0.0
+
+
+def test_ensemble_decodes_the_best_path_of_the_mean_scores(batch):
+    emissions, mask, _, lengths = batch
+    members = [make_crf(seed) for seed in (0, 1, 2)]
+    stacked = np.stack([emissions, np.roll(emissions, 1, axis=-1), 2 * emissions[::-1]], axis=2)  # [B, T, M, K]
+    mean = make_crf()
+    mean.set_weights([np.mean(weights, axis=0) for weights in zip(*(crf.get_weights() for crf in members))])
+    decoded = np.asarray(ensemble_decode(members, stacked, mask))
+    for b, length in enumerate(lengths):
+        paths, scores, _ = brute_force(mean, stacked[b].mean(axis=1), length)
+        assert tuple(decoded[b, :length]) == paths[int(np.argmax(scores))]
+        assert (decoded[b, length:] == 0).all()
+    # Not a member's own path: the three members disagree on some sentence.
+    alone = [np.asarray(crf.decode(stacked[:, :, m], mask)) for m, crf in enumerate(members)]
+    assert any((alone[m] != alone[0]).any() for m in (1, 2))
+
+
+def test_ensemble_loss_is_the_sum_of_the_members_losses(batch):
+    emissions, mask, tags, _ = batch
+    members = [make_crf(seed) for seed in (0, 1)]
+    gold = np.where(mask, tags, -1)
+    stacked = np.stack([emissions, -emissions], axis=2)
+    together = np.asarray(CRFLoss(members).call(gold, stacked))
+    apart = sum(np.asarray(CRFLoss(crf).call(gold, stacked[:, :, m])) for m, crf in enumerate(members))
+    np.testing.assert_allclose(together, apart, rtol=1e-6)
+    again = CRFLoss.from_config(CRFLoss(members, name="members").get_config())
+    assert [crf.num_tags for crf in again.crf] == [K, K] and again.name == "members"

@@ -125,3 +125,80 @@ def test_recurrent_dropout_reaches_both_directions_of_every_layer_in_training_on
     np.testing.assert_allclose(model(inputs, training=False), model(inputs, training=False))
     # Every other dropout is off: only the recurrent masks can make two training passes differ.
     assert not np.allclose(model(inputs, training=True), model(inputs, training=True))
+
+
+def _tiny_options(**changes):
+    from apps.ner.config import DEFAULTS
+
+    return {**DEFAULTS, "units": 4, "word_dim": 4, "char_dim": 3, "char_filters": 5, "dropout": 0.0,
+            "word_dropout": 0.0, "recurrent_dropout": 0.0, **changes}
+
+
+@pytest.mark.tf_only
+@pytest.mark.parametrize("output", ["crf", "softmax"])
+def test_ensemble_members_train_as_they_would_alone(output):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from apps.ner.model import build_model
+
+    keras.utils.set_random_seed(0)
+    ensemble = build_model(_tiny_options(ensemble=3, output=output), num_words=20, num_chars=10, num_tags=5)
+    alone = build_model(_tiny_options(output=output), num_words=20, num_chars=10, num_tags=5)
+    rng = np.random.default_rng(0)
+    inputs = {"words": np.array([[2, 3, 4, 5, 0, 0], [6, 7, 8, 9, 10, 11]]), "chars": rng.integers(1, 10, (2, 6, 4))}
+    gold = np.array([[1, 2, 0, 3, -1, -1], [0, 0, 4, 1, 2, 3]])
+    scores = ensemble(inputs)
+    assert tuple(scores.shape) == (2, 6, 3, 5)
+    def member_of(weight):  # the layers of member m > 0 are named with the suffix _m
+        layer = weight.path.split("/")[0]
+        return int(layer[-1]) if layer[-2:] in ("_1", "_2") else 0
+
+    members = [[w for w in ensemble.weights if member_of(w) == m] for m in range(3)]
+    assert all(len(m) == len(alone.weights) for m in members)
+    assert not np.allclose(members[0][0].numpy(), members[1][0].numpy())  # each member starts apart
+    for target, source in zip(alone.weights, members[2]):
+        target.assign(source)
+    np.testing.assert_allclose(alone(inputs), np.asarray(scores)[:, :, 2], atol=1e-6)
+    # The loss is the sum of the members' own: member 2's gradient is what it would be alone.
+    with tf.GradientTape(persistent=True) as tape:
+        together = ensemble.loss(gold, ensemble(inputs, training=True))
+        apart = alone.loss(gold, alone(inputs, training=True))
+    for a, b in zip(tape.gradient(apart, alone.trainable_weights),
+                    tape.gradient(together, [w for w in members[2] if w.trainable])):
+        np.testing.assert_allclose(tf.convert_to_tensor(a), tf.convert_to_tensor(b), atol=1e-6)
+
+
+@pytest.mark.tf_only
+def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    from apps.common.app import load_run
+    from apps.ner.cli import APP
+    from apps.ner.model import decode
+    from layers.crf import ensemble_decode
+
+    train = write_conll(tmp_path / "train.txt", ner_sentences(200, seed=2))
+    valid = write_conll(tmp_path / "valid.txt", ner_sentences(40, seed=3))
+    run_dir = str(tmp_path / "run")
+    result = CliRunner().invoke(cli, ["train", "--run-dir", run_dir, "--train-file", train, "--valid-file", valid,
+                                      "--ensemble", "2", "--epochs", "5", *NER_SMALL], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["evaluate", "--run-dir", run_dir, "--test-file", valid])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "run" / "evaluation.json").read_text())["f1"] > 0.9
+    trained = load_run(APP, run_dir)
+    words = np.array([[2, 3, 4, 5, 6, 0]])
+    scores = trained.model({"words": words, "chars": np.ones((1, 6, 3), "int64")})
+    crfs = [trained.model.get_layer("crf"), trained.model.get_layer("crf_1")]
+    np.testing.assert_array_equal(decode(trained.model, scores, words), ensemble_decode(crfs, scores, words > 0))
+    text = "Harry Potter lives in Paris ."
+    result = CliRunner().invoke(cli, ["predict", "--run-dir", run_dir, text])
+    assert result.exit_code == 0 and "PER\tHarry Potter\t0\t12" in result.output, result.output
+    result = CliRunner().invoke(cli, ["export", "--run-dir", run_dir, "--export-base", str(tmp_path / "models")])
+    assert result.exit_code == 0, result.output
+    served = tf.saved_model.load(str(tmp_path / "models" / "ner" / "1")).signatures["serving_default"]
+    tags = served(sentences=tf.constant([text]))["tags"].numpy()[0].tolist()
+    assert tags[:6] == [b"B-PER", b"I-PER", b"O", b"O", b"B-LOC", b"O"]

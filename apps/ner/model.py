@@ -4,54 +4,95 @@ import keras
 from keras import ops
 
 from apps.common.training import weight_averaging
-from layers import CELLS, CRF, CRFLoss, CharCNN, TokenDropout
+from layers import CELLS, CRF, CRFLoss, CharCNN, Stack, TokenDropout
+from layers.crf import ensemble_decode
 
 
 def build_model(options, num_words, num_chars, num_tags):
     """{"words": [B, T], "chars": [B, T, C]} int64 (0 = padding) -> tag scores [B, T, K].
 
     With the CRF output the scores are emissions, decoded by `decode`; with
-    softmax they are probabilities.
+    softmax they are probabilities. An ensemble of M taggers outputs every
+    member's scores, [B, T, M, K]; each member is trained on its own loss.
     """
     words = keras.Input((None,), dtype="int64", name="words")
     chars = keras.Input((None, None), dtype="int64", name="chars")
-    dropped = TokenDropout(options["word_dropout"], seed=options["seed"], name="word_dropout")(words)
-    x = keras.layers.Embedding(num_words, options["word_dim"], mask_zero=True, name="word_embedding")(dropped)
-    if options["char_features"]:
-        char_features = CharCNN(num_chars, options["char_dim"], options["char_filters"], name="char_cnn")(chars)
-        x = keras.layers.Concatenate(name="word_and_chars")([x, char_features])
-    x = keras.layers.Dropout(options["dropout"], name="input_dropout")(x)
-    for i in range(options["layers"]):
-        cell = CELLS[options["cell"]](options["units"], recurrent_dropout=options["recurrent_dropout"],
-                                      seed=options["seed"] + i)
-        x = keras.layers.Bidirectional(keras.layers.RNN(cell, return_sequences=True, name=f"rnn_{i}"),
-                                       name=f"bidirectional_{i}")(x)
-        x = keras.layers.Dropout(options["dropout"], name=f"dropout_{i}")(x)
+    members = range(options["ensemble"])
+    features = [_tagger_features(options, words, chars, num_words, num_chars, m) for m in members]
     if options["output"] == "crf":
-        emissions = keras.layers.Dense(num_tags, name="emissions")(x)
-        crf = CRF(num_tags, name="crf")
-        outputs = crf(emissions)
-        loss = CRFLoss(crf)
+        crfs = [CRF(num_tags, name=f"crf{_suffix(m)}") for m in members]
+        outputs = [crf(keras.layers.Dense(num_tags, name=f"emissions{_suffix(m)}")(x))
+                   for m, (crf, x) in enumerate(zip(crfs, features))]
+        loss = CRFLoss(crfs if len(crfs) > 1 else crfs[0])
     else:
-        outputs = keras.layers.Dense(num_tags, activation="softmax", name="tag_probabilities")(x)
-        loss = keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
-    model = keras.Model({"words": words, "chars": chars}, outputs, name="ner")
+        outputs = [keras.layers.Dense(num_tags, activation="softmax", name=f"tag_probabilities{_suffix(m)}")(x)
+                   for m, x in enumerate(features)]
+        loss = MemberCrossentropy() if len(outputs) > 1 else \
+            keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
+    output = Stack(axis=2, name="members")(outputs) if len(outputs) > 1 else outputs[0]
+    model = keras.Model({"words": words, "chars": chars}, output, name="ner")
     model.compile(optimizer=keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"],
                                                   **weight_averaging(options)),
                   loss=loss)
     return model
 
 
+def _suffix(member):
+    return f"_{member}" if member else ""  # member 0 keeps the names of the single-tagger runs
+
+
+def _tagger_features(options, words, chars, num_words, num_chars, member):
+    """One member's word embedding, character CNN and BiRNN: -> features [B, T, 2 units]."""
+    seed, suffix = options["seed"] + 100 * member, _suffix(member)
+    dropped = TokenDropout(options["word_dropout"], seed=seed, name=f"word_dropout{suffix}")(words)
+    x = keras.layers.Embedding(num_words, options["word_dim"], mask_zero=True, name=f"word_embedding{suffix}")(dropped)
+    if options["char_features"]:
+        char_features = CharCNN(num_chars, options["char_dim"], options["char_filters"],
+                                name=f"char_cnn{suffix}")(chars)
+        x = keras.layers.Concatenate(name=f"word_and_chars{suffix}")([x, char_features])
+    x = keras.layers.Dropout(options["dropout"], name=f"input_dropout{suffix}")(x)
+    for i in range(options["layers"]):
+        cell = CELLS[options["cell"]](options["units"], recurrent_dropout=options["recurrent_dropout"], seed=seed + i)
+        x = keras.layers.Bidirectional(keras.layers.RNN(cell, return_sequences=True, name=f"rnn_{i}{suffix}"),
+                                       name=f"bidirectional_{i}{suffix}")(x)
+        x = keras.layers.Dropout(options["dropout"], name=f"dropout_{i}{suffix}")(x)
+    return x
+
+
+@keras.saving.register_keras_serializable(package="ner")
+class MemberCrossentropy(keras.losses.Loss):
+    """Sum over an ensemble's members of each one's cross-entropy averaged over the batch's real tokens.
+
+    gold tags [B, T] (-1 at padding), probabilities [B, T, M, K] -> [B, T],
+    each token's loss already divided by the batch's number of real tokens,
+    so that the reduction "sum" gives each member the loss, and the gradient,
+    that `SparseCategoricalCrossentropy(ignore_class=-1)` gives a tagger alone.
+    """
+
+    def __init__(self, name="member_crossentropy", reduction="sum", **kwargs):
+        super().__init__(name=name, reduction=reduction, **kwargs)
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "int32")
+        real = ops.cast(y_true >= 0, y_pred.dtype)
+        gold = ops.broadcast_to(ops.expand_dims(ops.maximum(y_true, 0), -1), ops.shape(y_pred)[:3])
+        per_token = ops.sum(keras.losses.sparse_categorical_crossentropy(gold, y_pred), axis=-1) * real
+        return per_token / ops.maximum(ops.sum(real), 1.0)
+
+
 def decode(model, scores, words):
-    """Tag ids [B, T] int32 from the model's output; 0 at padding."""
+    """Tag ids [B, T] int32 from the model's output (an ensemble's [B, T, M, K]); 0 at padding."""
     mask = words > 0
-    if _has_crf(model):
-        return model.get_layer("crf").decode(scores, mask)
+    # Members' order: crf, crf_1, crf_2, ..., crf_10 (by length, then name).
+    crfs = sorted((layer for layer in model.layers if isinstance(layer, CRF)),
+                  key=lambda layer: (len(layer.name), layer.name))
+    if len(crfs) == 1:
+        return crfs[0].decode(scores, mask)
+    if crfs:
+        return ensemble_decode(crfs, scores, mask)
+    if len(scores.shape) == 4:
+        scores = ops.mean(scores, axis=2)  # the members' mean probabilities
     return ops.where(mask, ops.cast(ops.argmax(scores, axis=-1), "int32"), 0)
-
-
-def _has_crf(model):
-    return any(layer.name == "crf" for layer in model.layers)
 
 
 def build_run_model(options, encoders):
