@@ -141,7 +141,7 @@ def test_ensemble_members_train_as_they_would_alone(output):
     import numpy as np
     import tensorflow as tf
 
-    from apps.ner.model import build_model
+    from apps.ner.model import build_model, decode, decode_members
 
     keras.utils.set_random_seed(0)
     ensemble = build_model(_tiny_options(ensemble=3, output=output), num_words=20, num_chars=10, num_tags=5)
@@ -161,6 +161,11 @@ def test_ensemble_members_train_as_they_would_alone(output):
     for target, source in zip(alone.weights, members[2]):
         target.assign(source)
     np.testing.assert_allclose(alone(inputs), np.asarray(scores)[:, :, 2], atol=1e-6)
+    words = inputs["words"]
+    np.testing.assert_array_equal(decode_members(ensemble, scores, words)[2], decode(alone, alone(inputs), words))
+    if output == "softmax":  # the members' mean probabilities
+        expected = np.where(words > 0, np.asarray(scores).mean(axis=2).argmax(-1), 0)
+        np.testing.assert_array_equal(decode(ensemble, scores, words), expected)
     # The loss is the sum of the members' own: member 2's gradient is what it would be alone.
     with tf.GradientTape(persistent=True) as tape:
         together = ensemble.loss(gold, ensemble(inputs, training=True))
@@ -188,7 +193,10 @@ def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_pat
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(cli, ["evaluate", "--run-dir", run_dir, "--test-file", valid])
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "run" / "evaluation.json").read_text())["f1"] > 0.9
+    scores = json.loads((tmp_path / "run" / "evaluation.json").read_text())
+    assert scores["f1"] > 0.9 and len(scores["members"]) == 2, scores
+    alone = ", ".join(f"{100 * member['f1']:.2f}" for member in scores["members"])
+    assert f"ensemble of 2; each member alone: FB1 {alone}" in result.output
     trained = load_run(APP, run_dir)
     words = np.array([[2, 3, 4, 5, 6, 0]])
     scores = trained.model({"words": words, "chars": np.ones((1, 6, 3), "int64")})

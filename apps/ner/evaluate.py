@@ -5,25 +5,45 @@ from apps.common.evaluation import compiled, map_batches
 from .metrics import conlleval, format_report
 
 
-def tagging_fn(model):
-    """A compiled function: (inputs, gold) -> (tag ids [B, T] (0 at padding), gold)."""
-    from .model import decode
+def tagging_fn(model, members=False):
+    """A compiled function: (inputs, gold) -> (tag ids [B, T] (0 at padding), gold); with `members`, (tag ids,
+    each member's own tag ids [M, B, T], gold) of an ensemble."""
+    from .model import decode, decode_members
 
-    return compiled(lambda inputs, gold: (decode(model, model(inputs, training=False), inputs["words"]), gold))
+    def tag(inputs, gold):
+        scores = model(inputs, training=False)
+        ids = decode(model, scores, inputs["words"])
+        return (ids, decode_members(model, scores, inputs["words"]), gold) if members else (ids, gold)
+
+    return compiled(tag)
 
 
-def score_dataset(model, dataset, tag_names, tag=None):
+def score_dataset(model, dataset, tag_names, tag=None, members=False):
     """conlleval scores of the model on batches of (inputs, gold ids with -1 padding).
 
     `tag`: a `tagging_fn(model)` to reuse (an evaluation every epoch traces once).
+    `members`: with an ensemble, add "members": each member's own overall scores.
     """
-    gold, predicted = [], []
-    for ids, truth in map_batches(tag or tagging_fn(model), dataset, description="tagging"):
-        for row_ids, row_truth in zip(ids, truth):
-            n = int((row_truth >= 0).sum())
-            gold.append([tag_names[i] for i in row_truth[:n]])
-            predicted.append([tag_names[i] for i in row_ids[:n]])
-    return conlleval(gold, predicted)
+    from .model import ensemble_size
+
+    members = members and ensemble_size(model) > 1
+    gold, predicted, alone = [], [], None
+    for ids, *member_ids, truth in map_batches(tag or tagging_fn(model, members), dataset, description="tagging"):
+        lengths = (truth >= 0).sum(axis=1)
+
+        def names(batch):
+            return [[tag_names[i] for i in row[:n]] for row, n in zip(batch, lengths)]
+
+        gold += names(truth)
+        predicted += names(ids)
+        for m, batch in enumerate(member_ids[0] if member_ids else []):  # [M, B, T]
+            alone = alone or [[] for _ in member_ids[0]]
+            alone[m] += names(batch)
+    scores = conlleval(gold, predicted)
+    if members:
+        scores["members"] = [{k: v for k, v in conlleval(gold, tags).items() if k in ("precision", "recall", "f1")}
+                             for tags in alone]
+    return scores
 
 
 def entity_f1_callback(dataset, tag_names):
@@ -55,8 +75,14 @@ def evaluate_run(trained, test_file=None, dataset=None, split="test", batch_size
         check_tags(sentences, {t: i for i, t in enumerate(options.tags)},
                    test_file or f"tfds:{dataset or options.dataset}")
         ds = make_dataset(options, trained.encoders, sentences, batch_size=batch_size)
-    return {**score_dataset(trained.model, ds, options.tags),
+    return {**score_dataset(trained.model, ds, options.tags, members=True),
             "data": test_file or f"tfds:{dataset or options.dataset}/{split}"}
 
 
-report = format_report
+def report(scores):
+    """conlleval's text, then each member's own F1 for an ensemble."""
+    text = format_report(scores)
+    if scores.get("members"):
+        alone = ", ".join(f"{100 * member['f1']:.2f}" for member in scores["members"])
+        text += f"\nensemble of {len(scores['members'])}; each member alone: FB1 {alone}"
+    return text

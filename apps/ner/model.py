@@ -83,9 +83,7 @@ class MemberCrossentropy(keras.losses.Loss):
 def decode(model, scores, words):
     """Tag ids [B, T] int32 from the model's output (an ensemble's [B, T, M, K]); 0 at padding."""
     mask = words > 0
-    # Members' order: crf, crf_1, crf_2, ..., crf_10 (by length, then name).
-    crfs = sorted((layer for layer in model.layers if isinstance(layer, CRF)),
-                  key=lambda layer: (len(layer.name), layer.name))
+    crfs = _crfs(model)
     if len(crfs) == 1:
         return crfs[0].decode(scores, mask)
     if crfs:
@@ -93,6 +91,28 @@ def decode(model, scores, words):
     if len(scores.shape) == 4:
         scores = ops.mean(scores, axis=2)  # the members' mean probabilities
     return ops.where(mask, ops.cast(ops.argmax(scores, axis=-1), "int32"), 0)
+
+
+def decode_members(model, scores, words):
+    """Each member's own tag ids, as if it were alone: [M, B, T] int32 from an ensemble's scores [B, T, M, K]."""
+    mask = words > 0
+    crfs = _crfs(model)
+    if crfs:
+        return ops.stack([crf.decode(scores[:, :, m], mask) for m, crf in enumerate(crfs)])
+    ids = ops.cast(ops.argmax(scores, axis=-1), "int32")  # [B, T, M]
+    return ops.transpose(ops.where(ops.expand_dims(mask, -1), ids, 0), (2, 0, 1))
+
+
+def ensemble_size(model):
+    """M, the number of taggers the model averages (1 for a single tagger)."""
+    shape = model.outputs[0].shape
+    return shape[2] if len(shape) == 4 else 1
+
+
+def _crfs(model):
+    """The CRF layers of the members, in order: crf, crf_1, ..., crf_10 (by length, then name)."""
+    return sorted((layer for layer in model.layers if isinstance(layer, CRF)),
+                  key=lambda layer: (len(layer.name), layer.name))
 
 
 def build_run_model(options, encoders):
