@@ -65,11 +65,15 @@ def plot(name, curve, path):
 
 
 def per_type_figures(run_dir):
-    """"LOC 93.93 (P 93.1, R 94.8) / ..." of the run's last `evaluate`; "" when it has none."""
+    """"LOC 93.93 (P 93.1, R 94.8) / ..." of the run's last `evaluate` (and an ensemble's members alone); ""
+    when it has none."""
     evaluation = run_dir / "evaluation.json"
-    per_type = json.loads(evaluation.read_text())["per_type"] if evaluation.exists() else {}
-    return " / ".join(f"{kind} {100 * s['f1']:.2f} (P {100 * s['precision']:.1f}, R {100 * s['recall']:.1f})"
-                      for kind, s in per_type.items())
+    scores = json.loads(evaluation.read_text()) if evaluation.exists() else {}
+    text = " / ".join(f"{kind} {100 * s['f1']:.2f} (P {100 * s['precision']:.1f}, R {100 * s['recall']:.1f})"
+                      for kind, s in scores.get("per_type", {}).items())
+    if scores.get("members"):
+        text += "; each member alone: " + " / ".join(f"{100 * m['f1']:.2f}" for m in scores["members"])
+    return text
 
 
 def wall(minutes):

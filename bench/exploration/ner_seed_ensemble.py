@@ -1,0 +1,71 @@
+"""Exploration (issue 20): would an ensemble of finished NER runs beat its members? Averages their CRF scores.
+
+    python bench/exploration/ner_seed_ensemble.py RUN_DIR RUN_DIR ...
+
+Loads each finished run, scores CoNLL-2003 eng.testa (../shared/data/conll2003/valid.txt), and for every
+combination of the runs decodes the mean of their emissions with the mean of their transition, start and end scores
+(Viterbi in NumPy), printing entity F1. The runs must read the file in the same order (same batching): checked.
+"""
+
+import itertools
+import pathlib
+import sys
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from apps.common.app import load_run  # noqa: E402
+from apps.ner.cli import APP  # noqa: E402
+from apps.ner.data import load_evaluation_data, make_dataset  # noqa: E402
+from apps.ner.metrics import conlleval  # noqa: E402
+
+VALID = ROOT.parent / "shared" / "data" / "conll2003" / "valid.txt"
+
+
+def scores_of(run_dir):
+    """Each sentence's emissions [n, K] and gold ids [n], and the CRF's scores, of one finished run."""
+    trained = load_run(APP, run_dir)
+    dataset = make_dataset(trained.options, trained.encoders, load_evaluation_data(trained.options, str(VALID)),
+                           batch_size=128)
+    crf = trained.model.get_layer("crf")
+    emissions, gold = [], []
+    for inputs, truth in dataset:
+        for row_emissions, row_truth in zip(trained.model.predict_on_batch(inputs), truth.numpy()):
+            n = int((row_truth >= 0).sum())
+            emissions.append(row_emissions[:n])
+            gold.append(row_truth[:n])
+    return {"emissions": emissions, "gold": gold, "tags": trained.options.tags,
+            "crf": [w.numpy() for w in (crf.transitions, crf.start_scores, crf.end_scores)]}
+
+
+def viterbi(emissions, transitions, start, end):
+    delta, pointers = start + emissions[0], []
+    for emission in emissions[1:]:
+        scores = delta[:, None] + transitions
+        pointers.append(scores.argmax(0))
+        delta = scores.max(0) + emission
+    path = [int((delta + end).argmax())]
+    for back in reversed(pointers):
+        path.append(int(back[path[-1]]))
+    return path[::-1]
+
+
+def main(run_dirs):
+    runs = [scores_of(run_dir) for run_dir in run_dirs]
+    for run in runs[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(run["gold"], runs[0]["gold"])), "sentence order differs"
+    tags = runs[0]["tags"]
+    gold = [[tags[i] for i in row] for row in runs[0]["gold"]]
+    for size in range(1, len(runs) + 1):
+        for members in itertools.combinations(range(len(runs)), size):
+            crf = [np.mean([runs[m]["crf"][i] for m in members], axis=0) for i in range(3)]
+            predicted = [[tags[i] for i in viterbi(np.mean([runs[m]["emissions"][s] for m in members], axis=0), *crf)]
+                         for s in range(len(gold))]
+            names = " + ".join(pathlib.Path(run_dirs[m]).name for m in members)
+            print(f"{names}: entity F1 {100 * conlleval(gold, predicted)['f1']:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
