@@ -33,7 +33,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 APPS = {  # training file, what an example is, examples in it, extra train options, batch size
     "sentiment": ("imdb/train.jsonl.gz", "reviews", 25000, ["--max-length", "200", "--pretrain-epochs", "0"], 64),
-    "ner": ("conll2003/train.txt", "sentences", 14041, [], 32),
+    "ner": ("conll2003/train.txt", "sentences", 14041, ["--ensemble", "1"], 32),
     "translation": ("spa-eng/pairs.tsv", "pairs", 113964, [], 64),
     "textgen": ("names/train.txt", "names", 30033, [], 64),
 }

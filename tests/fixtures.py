@@ -7,7 +7,7 @@ import random
 # Options of the tiny models the tests train.
 SENTIMENT_SMALL = ["--pretrain-epochs", "0", "--units", "8", "--embedding-dim", "8", "--max-tokens", "200",
                    "--batch-size", "16", "--seed", "1", "--ngram-buckets", "1024"]
-NER_SMALL = ["--units", "16", "--word-dim", "16", "--batch-size", "16", "--learning-rate", "0.01",
+NER_SMALL = ["--ensemble", "1", "--units", "16", "--word-dim", "16", "--batch-size", "16", "--learning-rate", "0.01",
              "--patience", "20", "--seed", "0"]
 
 POSITIVE = ["great wonderful film", "loved it , superb acting", "a brilliant masterpiece", "fantastic moving story",

@@ -82,7 +82,7 @@ def _even_data(tmp_path):
         "ner": ["--train-file", write_conll(tmp_path / "train.txt", sentences(48, 0)),
                 "--valid-file", write_conll(tmp_path / "valid.txt", sentences(8, 1)), "--epochs", "2",
                 "--units", "8", "--word-dim", "8", "--batch-size", "8", "--dropout", "0", "--word-dropout", "0",
-                "--recurrent-dropout", "0"],
+                "--recurrent-dropout", "0", "--ensemble", "1"],
         "translation": ["--train-file", pairs(tmp_path / "pairs.tsv", 40),
                         "--valid-file", pairs(tmp_path / "valid.tsv", 8), "--epochs", "2", "--units", "8",
                         "--batch-size", "8", "--dropout", "0"],

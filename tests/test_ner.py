@@ -116,7 +116,7 @@ def test_recurrent_dropout_reaches_both_directions_of_every_layer_in_training_on
     from apps.ner.model import build_model
 
     options = {**DEFAULTS, "units": 4, "word_dim": 4, "char_features": False, "layers": 2, "dropout": 0.0,
-               "word_dropout": 0.0, "recurrent_dropout": 0.3}
+               "word_dropout": 0.0, "recurrent_dropout": 0.3, "ensemble": 1}
     model = build_model(options, num_words=20, num_chars=10, num_tags=5)
     cells = [direction.cell for layer in model.layers if isinstance(layer, keras.layers.Bidirectional)
              for direction in (layer.forward_layer, layer.backward_layer)]
@@ -131,7 +131,7 @@ def _tiny_options(**changes):
     from apps.ner.config import DEFAULTS
 
     return {**DEFAULTS, "units": 4, "word_dim": 4, "char_dim": 3, "char_filters": 5, "dropout": 0.0,
-            "word_dropout": 0.0, "recurrent_dropout": 0.0, **changes}
+            "word_dropout": 0.0, "recurrent_dropout": 0.0, "ensemble": 1, **changes}
 
 
 @pytest.mark.tf_only
@@ -189,7 +189,7 @@ def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_pat
     valid = write_conll(tmp_path / "valid.txt", ner_sentences(40, seed=3))
     run_dir = str(tmp_path / "run")
     result = CliRunner().invoke(cli, ["train", "--run-dir", run_dir, "--train-file", train, "--valid-file", valid,
-                                      "--ensemble", "2", "--epochs", "5", *NER_SMALL], catch_exceptions=False)
+                                      "--epochs", "5", *NER_SMALL, "--ensemble", "2"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(cli, ["evaluate", "--run-dir", run_dir, "--test-file", valid])
     assert result.exit_code == 0, result.output
