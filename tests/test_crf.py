@@ -139,3 +139,20 @@ def test_ensemble_loss_is_the_sum_of_the_members_losses(batch):
     np.testing.assert_allclose(together, apart, rtol=1e-6)
     again = CRFLoss.from_config(CRFLoss(members, name="members").get_config())
     assert [crf.num_tags for crf in again.crf] == [K, K] and again.name == "members"
+
+
+def test_stack_puts_members_on_a_new_axis_drops_the_mask_and_round_trips():
+    from layers import Stack
+
+    ids = keras.Input((None,), dtype="int32")
+    embedded = [keras.layers.Embedding(5, 3, mask_zero=True)(ids) for _ in range(2)]  # masked [B, T, 3]
+    stacked = Stack(axis=2, name="members")(embedded)
+    assert tuple(stacked.shape) == (None, None, 2, 3)
+    model = keras.Model(ids, stacked)
+    x = np.array([[1, 2, 0]])
+    out = np.asarray(model(x))
+    np.testing.assert_allclose(out[:, :, 1], np.asarray(model.layers[2](x)))
+    layer = model.get_layer("members")
+    mask = np.array([[True, True, False]])
+    assert layer.compute_mask(embedded, [mask, mask]) is None  # the members' losses handle padding themselves
+    assert Stack.from_config(layer.get_config()).get_config() == layer.get_config() and layer.axis == 2
