@@ -117,7 +117,8 @@ def test_a_run_from_before_an_option_existed_resumes_at_that_options_default(tmp
     old = {"app": "music", "format": 1, "options": {"units": 46, "epochs": 5}}
     (tmp_path / "config.json").write_text(json.dumps(old))
     defaults = {"units": 256, "epochs": 10, "weight_noise": 0.0}
-    with pytest.raises(UserError, match=re.escape("other options (weight_noise: 0.0 -> 0.1)")):
+    with pytest.raises(UserError, match=re.escape("other options (weight_noise: 0.0 -> 0.1); to continue it, give the "
+                                                  "values it was trained with")):
         RunDir(tmp_path, "music").start({"units": 46, "epochs": 5, "weight_noise": 0.1}, {"epochs"}, defaults)
     assert json.loads((tmp_path / "config.json").read_text()) == old, "a refused run is left as it was"
     with pytest.raises(UserError, match=re.escape("other options (weight_noise: None -> 0.0)")):

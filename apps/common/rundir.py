@@ -117,7 +117,8 @@ class RunDir:
             if changed:
                 details = ", ".join(f"{k}: {previous.get(k)!r} -> {options.get(k)!r}" for k in changed)
                 raise UserError(
-                    f"{self.path} holds a run with other options ({details}); use a new --run-dir"
+                    f"{self.path} holds a run with other options ({details}); to continue it, give the values "
+                    "it was trained with (a default may have changed since), or use a new --run-dir"
                 )
             resuming = True
         else:
