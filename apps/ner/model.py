@@ -1,4 +1,5 @@
-"""Word embedding + character CNN -> stacked BiRNN of our cells -> CRF or softmax."""
+"""Word embedding + character CNN -> stacked BiRNN of our cells -> CRF or softmax; with --ensemble N, N such
+taggers side by side in one model, each trained on its own loss and decoded together from their mean scores."""
 
 import keras
 from keras import ops
