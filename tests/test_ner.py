@@ -185,7 +185,7 @@ def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_pat
     from apps.ner.model import decode
     from layers.crf import ensemble_decode
 
-    train = write_conll(tmp_path / "train.txt", ner_sentences(200, seed=2))
+    train = write_conll(tmp_path / "train.txt", ner_sentences(150, seed=2))
     valid = write_conll(tmp_path / "valid.txt", ner_sentences(40, seed=3))
     run_dir = str(tmp_path / "run")
     result = CliRunner().invoke(cli, ["train", "--run-dir", run_dir, "--train-file", train, "--valid-file", valid,
