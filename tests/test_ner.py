@@ -151,6 +151,7 @@ def test_ensemble_members_train_as_they_would_alone(output):
     gold = np.array([[1, 2, 0, 3, -1, -1], [0, 0, 4, 1, 2, 3]])
     scores = ensemble(inputs)
     assert tuple(scores.shape) == (2, 6, 3, 5)
+
     def member_of(weight):  # the layers of member m > 0 are named with the suffix _m
         layer = weight.path.split("/")[0]
         return int(layer[-1]) if layer[-2:] in ("_1", "_2") else 0

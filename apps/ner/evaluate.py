@@ -27,23 +27,23 @@ def score_dataset(model, dataset, tag_names, tag=None, members=False):
     from .model import ensemble_size
 
     members = members and ensemble_size(model) > 1
-    gold, predicted, alone = [], [], None
+    gold, predicted, alone = [], [], [[] for _ in range(ensemble_size(model) if members else 0)]
     for ids, *member_ids, truth in map_batches(tag or tagging_fn(model, members), dataset, description="tagging"):
         lengths = (truth >= 0).sum(axis=1)
-
-        def names(batch):
-            return [[tag_names[i] for i in row[:n]] for row, n in zip(batch, lengths)]
-
-        gold += names(truth)
-        predicted += names(ids)
+        gold += _names(truth, lengths, tag_names)
+        predicted += _names(ids, lengths, tag_names)
         for m, batch in enumerate(member_ids[0] if member_ids else []):  # [M, B, T]
-            alone = alone or [[] for _ in member_ids[0]]
-            alone[m] += names(batch)
+            alone[m] += _names(batch, lengths, tag_names)
     scores = conlleval(gold, predicted)
     if members:
         scores["members"] = [{k: v for k, v in conlleval(gold, tags).items() if k in ("precision", "recall", "f1")}
                              for tags in alone]
     return scores
+
+
+def _names(ids, lengths, tag_names):
+    """Tag names of each row's first `lengths[b]` ids: ids [B, T] -> B lists."""
+    return [[tag_names[i] for i in row[:n]] for row, n in zip(ids, lengths)]
 
 
 def entity_f1_callback(dataset, tag_names):
