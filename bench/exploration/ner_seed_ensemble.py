@@ -1,6 +1,9 @@
 """Exploration (issue 20): would an ensemble of finished NER runs beat its members? Averages their CRF scores.
 
     python bench/exploration/ner_seed_ensemble.py RUN_DIR RUN_DIR ...
+    python bench/exploration/ner_seed_ensemble.py --summary RUN_DIR ...   # per size: mean, min and max F1
+
+An ensemble run (`--ensemble M`) counts as its M members, each named RUN_DIR[m].
 
 Loads each finished run, scores CoNLL-2003 eng.testa (../shared/data/conll2003/valid.txt), and for every
 combination of the runs decodes the mean of their emissions with the mean of their transition, start and end scores
@@ -20,24 +23,32 @@ from apps.common.app import load_run  # noqa: E402
 from apps.ner.cli import APP  # noqa: E402
 from apps.ner.data import load_evaluation_data, make_dataset  # noqa: E402
 from apps.ner.metrics import conlleval  # noqa: E402
+from apps.ner.model import _crfs  # noqa: E402
 
 VALID = ROOT.parent / "shared" / "data" / "conll2003" / "valid.txt"
 
 
 def scores_of(run_dir):
-    """Each sentence's emissions [n, K] and gold ids [n], and the CRF's scores, of one finished run."""
+    """Per member of one finished run: each sentence's emissions [n, K] and gold ids [n], and the CRF's scores."""
     trained = load_run(APP, run_dir)
     dataset = make_dataset(trained.options, trained.encoders, load_evaluation_data(trained.options, str(VALID)),
                            batch_size=128)
-    crf = trained.model.get_layer("crf")
-    emissions, gold = [], []
+    crfs = _crfs(trained.model)
+    emissions, gold = [[] for _ in crfs], []
     for inputs, truth in dataset:
-        for row_emissions, row_truth in zip(trained.model.predict_on_batch(inputs), truth.numpy()):
+        scores = trained.model.predict_on_batch(inputs)
+        if len(crfs) == 1:
+            scores = scores[:, :, None]
+        for row_scores, row_truth in zip(scores, truth.numpy()):
             n = int((row_truth >= 0).sum())
-            emissions.append(row_emissions[:n])
+            for m in range(len(crfs)):
+                emissions[m].append(row_scores[:n, m])
             gold.append(row_truth[:n])
-    return {"emissions": emissions, "gold": gold, "tags": trained.options.tags,
-            "crf": [w.numpy() for w in (crf.transitions, crf.start_scores, crf.end_scores)]}
+    name = pathlib.Path(run_dir).name
+    return [{"name": name if len(crfs) == 1 else f"{name}[{m}]", "emissions": emissions[m], "gold": gold,
+             "tags": trained.options.tags,
+             "crf": [w.numpy() for w in (crf.transitions, crf.start_scores, crf.end_scores)]}
+            for m, crf in enumerate(crfs)]
 
 
 def viterbi(emissions, transitions, start, end):
@@ -52,20 +63,26 @@ def viterbi(emissions, transitions, start, end):
     return path[::-1]
 
 
-def main(run_dirs):
-    runs = [scores_of(run_dir) for run_dir in run_dirs]
+def main(run_dirs, summary=False):
+    runs = [member for run_dir in run_dirs for member in scores_of(run_dir)]
     for run in runs[1:]:
         assert all(np.array_equal(a, b) for a, b in zip(run["gold"], runs[0]["gold"])), "sentence order differs"
     tags = runs[0]["tags"]
     gold = [[tags[i] for i in row] for row in runs[0]["gold"]]
     for size in range(1, len(runs) + 1):
+        figures = []
         for members in itertools.combinations(range(len(runs)), size):
             crf = [np.mean([runs[m]["crf"][i] for m in members], axis=0) for i in range(3)]
             predicted = [[tags[i] for i in viterbi(np.mean([runs[m]["emissions"][s] for m in members], axis=0), *crf)]
                          for s in range(len(gold))]
-            names = " + ".join(pathlib.Path(run_dirs[m]).name for m in members)
-            print(f"{names}: entity F1 {100 * conlleval(gold, predicted)['f1']:.2f}", flush=True)
+            figures.append(100 * conlleval(gold, predicted)["f1"])
+            if not summary or size == 1:
+                print(f"{' + '.join(runs[m]['name'] for m in members)}: entity F1 {figures[-1]:.2f}", flush=True)
+        if summary:
+            print(f"{size} members, {len(figures)} combinations: entity F1 mean {np.mean(figures):.2f}, "
+                  f"min {min(figures):.2f}, max {max(figures):.2f}", flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    summary = "--summary" in sys.argv[1:]
+    main([arg for arg in sys.argv[1:] if arg != "--summary"], summary=summary)
