@@ -54,6 +54,14 @@ def test_character_spans():
     assert text[spans[3][0]:spans[4][1]] == "Hermione Granger" and spans[-1] == (54, 55)
 
 
+def test_summary_names_a_conversion_only_when_there_was_one():
+    from apps.common.options import RunOptions
+    from apps.ner.data import _scheme
+
+    assert _scheme(RunOptions(source_scheme="IOB1")) == "IOB1 converted to IOB2"
+    assert _scheme(RunOptions(source_scheme="IOB2")) == "IOB2"
+
+
 SMALL = NER_SMALL
 
 

@@ -101,13 +101,18 @@ def make_dataset(options, encoders, sentences, shuffle=False, batch_size=None):
                    seed=options.seed)
 
 
+def _scheme(options):
+    """How the tags came: "IOB1 converted to IOB2", or "IOB2" when nothing was converted."""
+    return "IOB2" if options.source_scheme == "IOB2" else f"{options.source_scheme} converted to IOB2"
+
+
 def make_datasets(options, encoders, data):
     """(train, validation, summary)."""
     if isinstance(data, StreamedTrainingData):
         return _streaming_datasets(options, encoders, data)
     word_lookup, char_lookup = encoders
     summary = (f"{len(data.train)} training and {len(data.valid)} validation sentences "
-               f"({options.source_scheme} converted to IOB2); {word_lookup.vocabulary_size()} words, "
+               f"({_scheme(options)}); {word_lookup.vocabulary_size()} words, "
                f"{char_lookup.vocabulary_size()} characters, tags {options.tags}")
     return make_dataset(options, encoders, data.train, shuffle=True), make_dataset(options, encoders, data.valid), \
         summary
@@ -167,9 +172,9 @@ def _streaming_datasets(options, encoders, data):
         valid = make_streaming_dataset([data.valid.label], sentences(data.valid), word_lookup, char_lookup,
                                        shuffle_buffer=0, **batches)
         return train, valid, (f"streaming {data.train.label} from its file shards; validation {data.valid.label}; "
-                              f"vocabularies from {len(data.sample):,} sentences ({options.source_scheme} converted "
-                              f"to IOB2): {word_lookup.vocabulary_size()} words, {char_lookup.vocabulary_size()} "
-                              f"characters; tags {options.tags}")
+                              f"vocabularies from {len(data.sample):,} sentences ({_scheme(options)}): "
+                              f"{word_lookup.vocabulary_size()} words, {char_lookup.vocabulary_size()} characters; "
+                              f"tags {options.tags}")
     files, by_file = shard_files(data.train.files)
     train = make_streaming_dataset(
         files, lambda path: streamed_sentences(path, tag_index, keep=data.train.keep, **read), word_lookup,
@@ -179,8 +184,8 @@ def _streaming_datasets(options, encoders, data):
         word_lookup, char_lookup, shuffle_buffer=0, **batches)
     carved = "carved by a hash of the sentence" if is_carved(data.train, data.valid) else "as given"
     summary = (f"{share_summary(files, data.train.files, by_file)}; validation {carved}; "
-               f"vocabularies from {len(data.sample):,} sentences ({options.source_scheme} converted to "
-               f"IOB2): {word_lookup.vocabulary_size()} words, {char_lookup.vocabulary_size()} characters; "
+               f"vocabularies from {len(data.sample):,} sentences ({_scheme(options)}): "
+               f"{word_lookup.vocabulary_size()} words, {char_lookup.vocabulary_size()} characters; "
                f"tags {options.tags}")
     return train, valid, summary
 
