@@ -184,6 +184,19 @@ def test_ensemble_members_train_as_they_would_alone(output):
         np.testing.assert_allclose(tf.convert_to_tensor(a), tf.convert_to_tensor(b), atol=1e-6)
 
 
+@pytest.mark.parametrize("args,message", [
+    (["--ensemble", "2", "--word-dropout", "0.1,0.2,0.3"],
+     "--word-dropout gives 3 rates for the 2 members of --ensemble: give one rate for all, or one per member"),
+    (["--word-dropout", "0.5,x"], "'0.5,x' is not a rate in [0, 1) or a comma-separated list of them"),
+    (["--word-dropout", "1"], "'1' is not a rate in [0, 1)"),
+])
+def test_word_dropout_per_member_is_checked_before_anything_is_written(tmp_path, args, message):
+    train = write_conll(tmp_path / "train.txt", ner_sentences(20, seed=2))
+    result = CliRunner().invoke(cli, ["train", "--run-dir", str(tmp_path / "run"), "--train-file", train, *args])
+    assert result.exit_code != 0 and message in result.output, result.output
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.tf_only
 def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_path):
     import numpy as np
@@ -198,8 +211,10 @@ def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_pat
     valid = write_conll(tmp_path / "valid.txt", ner_sentences(40, seed=3))
     run_dir = str(tmp_path / "run")
     result = CliRunner().invoke(cli, ["train", "--run-dir", run_dir, "--train-file", train, "--valid-file", valid,
-                                      "--epochs", "5", *NER_SMALL, "--ensemble", "2"], catch_exceptions=False)
+                                      "--epochs", "5", *NER_SMALL, "--ensemble", "2", "--word-dropout", "0.1,0.3"],
+                                catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["options"]["word_dropout"] == [0.1, 0.3]
     result = CliRunner().invoke(cli, ["evaluate", "--run-dir", run_dir, "--test-file", valid])
     assert result.exit_code == 0, result.output
     scores = json.loads((tmp_path / "run" / "evaluation.json").read_text())
@@ -210,6 +225,7 @@ def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_pat
     words = np.array([[2, 3, 4, 5, 6, 0]])
     scores = trained.model({"words": words, "chars": np.ones((1, 6, 3), "int64")})
     crfs = [trained.model.get_layer("crf"), trained.model.get_layer("crf_1")]
+    assert [trained.model.get_layer(name).rate for name in ("word_dropout", "word_dropout_1")] == [0.1, 0.3]
     np.testing.assert_array_equal(decode(trained.model, scores, words), ensemble_decode(crfs, scores, words > 0))
     text = "Harry Potter lives in Paris ."
     result = CliRunner().invoke(cli, ["predict", "--run-dir", run_dir, text])

@@ -14,7 +14,7 @@ APP = harness.App(
     make_encoders=data.make_encoders, make_datasets=data.make_datasets, build_model=model.build_run_model,
     write_saved_model=serving.write_run, initialize=word_vectors("word_embedding", "words"),
     callbacks=lambda options, encoders, valid: [evaluate.entity_f1_callback(valid, options.tags)],
-    reduce_lr_option="reduce_lr_patience",
+    reduce_lr_option="reduce_lr_patience", check_options=config.check_options,
 )
 
 
