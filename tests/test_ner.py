@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from apps.ner.cli import cli
+from apps.ner.config import DEFAULTS
 from apps.ner.serving import character_spans
 from datasets.conll import read_conll, to_iob2
 from datasets.errors import DataError
@@ -143,6 +144,18 @@ def _tiny_options(**changes):
 
 
 @pytest.mark.tf_only
+def test_the_default_ensemble_spreads_word_dropout_over_its_members():
+    from apps.ner.model import build_model
+
+    options = _tiny_options(ensemble=DEFAULTS["ensemble"], word_dropout=DEFAULTS["word_dropout"])
+    model = build_model(options, num_words=20, num_chars=10, num_tags=5)
+    names = ["word_dropout", "word_dropout_1", "word_dropout_2"]
+    assert [model.get_layer(name).rate for name in names] == [0.5, 0.6, 0.7]
+    single = build_model({**options, "ensemble": 1}, num_words=20, num_chars=10, num_tags=5)
+    assert single.get_layer("word_dropout").rate == 0.5
+
+
+@pytest.mark.tf_only
 @pytest.mark.parametrize("output", ["crf", "softmax"])
 def test_ensemble_members_train_as_they_would_alone(output):
     import keras
@@ -184,11 +197,26 @@ def test_ensemble_members_train_as_they_would_alone(output):
         np.testing.assert_allclose(tf.convert_to_tensor(a), tf.convert_to_tensor(b), atol=1e-6)
 
 
+def test_word_dropout_is_one_rate_a_rate_per_member_or_a_range_spread_over_the_members():
+    from apps.ner.config import RatesPerMember, member_rates
+
+    convert = RatesPerMember().convert
+    assert convert("0.3", None, None) == 0.3 and member_rates(0.3, 2) == [0.3, 0.3]
+    assert convert("0.1,0.4", None, None) == [0.1, 0.4] and member_rates([0.1, 0.4], 2) == [0.1, 0.4]
+    assert convert("0.50:0.7", None, None) == "0.5:0.7" and convert("0.4:0.4", None, None) == 0.4
+    assert member_rates("0.5:0.7", 3) == [0.5, 0.6, 0.7] and member_rates("0.5:0.7", 2) == [0.5, 0.7]
+    assert member_rates("0.5:0.7", 1) == [0.5] and member_rates("0.7:0.1", 4) == [0.7, 0.5, 0.3, 0.1]
+    assert member_rates(DEFAULTS["word_dropout"], DEFAULTS["ensemble"]) == [0.5, 0.6, 0.7]
+
+
 @pytest.mark.parametrize("args,message", [
     (["--ensemble", "2", "--word-dropout", "0.1,0.2,0.3"],
-     "--word-dropout gives 3 rates for the 2 members of --ensemble: give one rate for all, or one per member"),
-    (["--word-dropout", "0.5,x"], "'0.5,x' is not a rate in [0, 1) or a comma-separated list of them"),
+     "--word-dropout gives 3 rates for the 2 members of --ensemble: give one rate for all, one per member, or a "
+     "range LOW:HIGH"),
+    (["--word-dropout", "0.5,x"], "'0.5,x' is not a rate in [0, 1), comma-separated rates, or a range LOW:HIGH"),
     (["--word-dropout", "1"], "'1' is not a rate in [0, 1)"),
+    (["--word-dropout", "0.5:1"], "'0.5:1' is not a rate in [0, 1)"),
+    (["--word-dropout", "0.5:0.6:0.7"], "'0.5:0.6:0.7' is not a rate in [0, 1)"),
 ])
 def test_word_dropout_per_member_is_checked_before_anything_is_written(tmp_path, args, message):
     train = write_conll(tmp_path / "train.txt", ner_sentences(20, seed=2))

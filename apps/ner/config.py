@@ -11,28 +11,41 @@ RATE = click.FloatRange(0, 1, max_open=True)
 
 
 class RatesPerMember(click.ParamType):
-    """A rate in [0, 1), or comma-separated rates, one per member of an --ensemble.
+    """A rate in [0, 1) for every member of an --ensemble, one rate per member, or a range spread over them.
 
-    "0.5" -> 0.5, "0.5,0.7" -> [0.5, 0.7] (a run's config records either).
+    "0.5" -> 0.5; "0.5,0.7" -> [0.5, 0.7]; "0.5:0.7" -> "0.5:0.7" (a run's config records that form).
     """
 
-    name = "P[,P...]"
+    name = "P|P1,P2,...|LOW:HIGH"
 
     def convert(self, value, param, ctx):
         if isinstance(value, (float, list)):
             return value
+        text = str(value)
         try:
-            rates = [float(part) for part in str(value).split(",")]
+            rates = [float(part) for part in text.split(":" if ":" in text else ",")]
         except ValueError:
-            rates = [-1.0]
-        if not all(0.0 <= rate < 1.0 for rate in rates):
-            self.fail(f"{value!r} is not a rate in [0, 1) or a comma-separated list of them", param, ctx)
-        return rates[0] if len(rates) == 1 else rates
+            rates = []
+        if not rates or (":" in text and len(rates) != 2) or not all(0.0 <= rate < 1.0 for rate in rates):
+            self.fail(f"{value!r} is not a rate in [0, 1), comma-separated rates, or a range LOW:HIGH of them",
+                      param, ctx)
+        if ":" in text and rates[0] != rates[1]:
+            return f"{rates[0]:g}:{rates[1]:g}"
+        return rates[0] if len(rates) == 1 or ":" in text else rates
 
 
-def member_rate(rates, member):
-    """Member `member`'s rate from a RatesPerMember value (one rate for all, or a list, one per member)."""
-    return rates[member] if isinstance(rates, list) else rates
+def member_rates(value, members):
+    """The rate of each of `members` members: [members] floats from a RatesPerMember value.
+
+    One rate is every member's; a list gives one per member; LOW:HIGH spreads
+    evenly from the first member's LOW to the last one's HIGH (one member: LOW).
+    """
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, str):
+        low, high = (float(part) for part in value.split(":"))
+        return [round(low + (high - low) * m / max(members - 1, 1), 6) for m in range(members)]
+    return [value] * members
 
 
 def check_options(options):
@@ -42,7 +55,8 @@ def check_options(options):
     rates = options["word_dropout"]
     if isinstance(rates, list) and len(rates) != options["ensemble"]:
         raise UserError(f"--word-dropout gives {len(rates)} rates for the {options['ensemble']} members of "
-                        f"--ensemble: give one rate for all, or one per member")
+                        f"--ensemble: give one rate for all, one per member, or a range LOW:HIGH")
+
 
 OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
                        dataset_help="tensorflow-datasets name, used when no --train-file is given.",
@@ -61,16 +75,18 @@ OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
     Option("char_filters", 100, click.IntRange(min=1)),
     Option("output", "crf", click.Choice(["crf", "softmax"])),
     Option("ensemble", 3, click.IntRange(min=1),
-           "Taggers trained side by side in one model, each with its own weights, seed and loss, decoded "
-           "together from the mean of their scores (an ensemble of seeds; N times the work of one). 1: a single "
-           "tagger, about a third of the time.", legacy=1),
+           "Taggers trained side by side in one model, each with its own weights, seed, word dropout "
+           "(--word-dropout) and loss, decoded together from the mean of their scores (N times the work of one). "
+           "1: a single tagger, about a third of the time.", legacy=1),
     Option("dropout", 0.5, RATE),
     Option("recurrent_dropout", 0.25, RATE,
            "Variational dropout of the recurrent state: one mask per sequence, on every layer (Gal & Ghahramani "
            "2016).", legacy=0.0),
-    Option("word_dropout", 0.5, RatesPerMember(),
-           "Share of words replaced by the unknown word in training; with --ensemble N, one rate for every member "
-           "or N comma-separated rates, one per member (e.g. 0.5,0.6,0.7: members that differ by more than the seed)."),
+    Option("word_dropout", "0.5:0.7", RatesPerMember(),
+           "Share of words replaced by the unknown word in training: one rate for every member of the --ensemble, "
+           "N comma-separated rates (one per member), or a range LOW:HIGH spread evenly over the members (the "
+           "default gives three members 0.5, 0.6 and 0.7; one tagger 0.5), so that they differ by more than the seed.",
+           ),
     Option("reduce_lr_patience", 2, click.IntRange(min=1),
            "Halve the learning rate after N epochs without a better validation F1."),
 ) + pretrained_options() + training_options(epochs=35, batch_size=32, learning_rate=2e-3, clipnorm=5.0, patience=5)

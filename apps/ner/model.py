@@ -8,7 +8,7 @@ from apps.common.training import weight_averaging
 from layers import CELLS, CRF, CRFLoss, CharCNN, Stack, TokenDropout
 from layers.crf import ensemble_decode
 
-from .config import member_rate
+from .config import member_rates
 
 
 def build_model(options, num_words, num_chars, num_tags):
@@ -47,8 +47,8 @@ def _suffix(member):
 def _tagger_features(options, words, chars, num_words, num_chars, member):
     """One member's word embedding, character CNN and BiRNN: -> features [B, T, 2 units]."""
     seed, suffix = options["seed"] + 100 * member, _suffix(member)
-    dropped = TokenDropout(member_rate(options["word_dropout"], member), seed=seed,
-                           name=f"word_dropout{suffix}")(words)
+    rate = member_rates(options["word_dropout"], options["ensemble"])[member]
+    dropped = TokenDropout(rate, seed=seed, name=f"word_dropout{suffix}")(words)
     x = keras.layers.Embedding(num_words, options["word_dim"], mask_zero=True, name=f"word_embedding{suffix}")(dropped)
     if options["char_features"]:
         char_features = CharCNN(num_chars, options["char_dim"], options["char_filters"],
