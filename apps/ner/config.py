@@ -22,16 +22,17 @@ class RatesPerMember(click.ParamType):
         if isinstance(value, (float, list)):
             return value
         text = str(value)
+        is_range = ":" in text
         try:
-            rates = [float(part) for part in text.split(":" if ":" in text else ",")]
+            rates = [float(part) for part in text.split(":" if is_range else ",")]
         except ValueError:
             rates = []
-        if not rates or (":" in text and len(rates) != 2) or not all(0.0 <= rate < 1.0 for rate in rates):
+        if not rates or (is_range and len(rates) != 2) or not all(0.0 <= rate < 1.0 for rate in rates):
             self.fail(f"{value!r} is not a rate in [0, 1), comma-separated rates, or a range LOW:HIGH of them",
                       param, ctx)
-        if ":" in text and rates[0] != rates[1]:
-            return f"{rates[0]:g}:{rates[1]:g}"
-        return rates[0] if len(rates) == 1 or ":" in text else rates
+        if is_range:
+            return rates[0] if rates[0] == rates[1] else f"{rates[0]:g}:{rates[1]:g}"
+        return rates[0] if len(rates) == 1 else rates
 
 
 def member_rates(value, members):
