@@ -3,7 +3,8 @@
     python bench/exploration/ner_seed_ensemble.py RUN_DIR RUN_DIR ...
     python bench/exploration/ner_seed_ensemble.py --summary RUN_DIR ...   # per size: mean, min and max F1
 
-An ensemble run (`--ensemble M`) counts as its M members, each named RUN_DIR[m].
+An ensemble run (`--ensemble M`) counts as its M members, each named RUN_DIR[m]. RUN_DIR@latest stands for the run's
+last epoch (the weights in RUN_DIR/backup/latest.weights.h5, which the harness keeps) instead of its best checkpoint.
 
 Loads each finished run, scores CoNLL-2003 eng.testa (../shared/data/conll2003/valid.txt), and for every
 combination of the runs decodes the mean of their emissions with the mean of their transition, start and end scores
@@ -30,7 +31,10 @@ VALID = ROOT.parent / "shared" / "data" / "conll2003" / "valid.txt"
 
 def scores_of(run_dir):
     """Per member of one finished run: each sentence's emissions [n, K] and gold ids [n], and the CRF's scores."""
+    run_dir, latest = str(run_dir).removesuffix("@latest"), str(run_dir).endswith("@latest")
     trained = load_run(APP, run_dir)
+    if latest:
+        trained.model.load_weights(pathlib.Path(run_dir) / "backup" / "latest.weights.h5")
     dataset = make_dataset(trained.options, trained.encoders, load_evaluation_data(trained.options, str(VALID)),
                            batch_size=128)
     crfs = _crfs(trained.model)
@@ -44,7 +48,7 @@ def scores_of(run_dir):
             for m in range(len(crfs)):
                 emissions[m].append(row_scores[:n, m])
             gold.append(row_truth[:n])
-    name = pathlib.Path(run_dir).name
+    name = pathlib.Path(run_dir).name + ("@latest" if latest else "")
     return [{"name": name if len(crfs) == 1 else f"{name}[{m}]", "emissions": emissions[m], "gold": gold,
              "tags": trained.options.tags,
              "crf": [w.numpy() for w in (crf.transitions, crf.start_scores, crf.end_scores)]}
