@@ -1,6 +1,7 @@
 """Recurrent cells, attention, CRF and a joint binary output written with `keras.ops`, for any Keras 3 backend."""
 
 from .autoregressive import AutoregressiveBernoulli
+from .auxiliary import NeighbourWordLoss
 from .attention import BahdanauAttention, LuongAttention, NotPadding
 from .cells import GRUCell, LSTMCell, MyRNNCell
 from .crf import CRF, CRFLoss
@@ -12,4 +13,5 @@ from .token_features import CharCNN, TokenDropout
 
 CELLS = {"rnn": MyRNNCell, "gru": GRUCell, "lstm": LSTMCell}
 
-__all__ = ["RNN", "AutoregressiveBernoulli", "MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "Stack", "HashedNgramBag", "CRF", "CRFLoss", "CharCNN", "TokenDropout", "CELLS"]
+__all__ = ["RNN", "AutoregressiveBernoulli", "MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "Stack", "HashedNgramBag", "CRF", "CRFLoss", "CharCNN", "TokenDropout",
+           "NeighbourWordLoss", "CELLS"]

@@ -87,6 +87,12 @@ OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
            "Share of words replaced by the unknown word in training: one rate for every member of the --ensemble, "
            "N comma-separated rates (one per member), or a range LOW:HIGH spread evenly over the members (the "
            "default gives three members 0.5, 0.6 and 0.7; one tagger 0.5), so that they differ by more than the seed."),
+    Option("lm_weight", 0.0, click.FloatRange(min=0),
+           "Weight of an auxiliary language-modelling cost (Rei 2017): in training, each member's BiRNN also "
+           "predicts the next word from its forward states and the previous word from its backward states. "
+           "0: none.", legacy=0.0),
+    Option("lm_words", 2000, click.IntRange(min=2),
+           "Words the --lm-weight cost predicts: the most frequent N-1, and one class for all the rarer ones."),
     Option("reduce_lr_patience", 2, click.IntRange(min=1),
            "Halve the learning rate after N epochs without a better validation F1."),
 ) + pretrained_options() + training_options(epochs=35, batch_size=32, learning_rate=2e-3, clipnorm=5.0, patience=5)

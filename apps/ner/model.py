@@ -5,7 +5,7 @@ import keras
 from keras import ops
 
 from apps.common.training import weight_averaging
-from layers import CELLS, CRF, CRFLoss, CharCNN, Stack, TokenDropout
+from layers import CELLS, CRF, CRFLoss, CharCNN, NeighbourWordLoss, Stack, TokenDropout
 from layers.crf import ensemble_decode
 
 from .config import member_rates
@@ -59,6 +59,9 @@ def _tagger_features(options, words, chars, num_words, num_chars, member):
         cell = CELLS[options["cell"]](options["units"], recurrent_dropout=options["recurrent_dropout"], seed=seed + i)
         x = keras.layers.Bidirectional(keras.layers.RNN(cell, return_sequences=True, name=f"rnn_{i}{suffix}"),
                                        name=f"bidirectional_{i}{suffix}")(x)
+        if i == options["layers"] - 1 and options["lm_weight"] > 0:
+            x = NeighbourWordLoss(min(options["lm_words"], num_words), options["lm_weight"],
+                                  name=f"neighbour_words{suffix}")([x, words])
         x = keras.layers.Dropout(options["dropout"], name=f"dropout_{i}{suffix}")(x)
     return x
 
