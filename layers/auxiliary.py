@@ -49,16 +49,17 @@ class NeighbourWordLoss(keras.layers.Layer):
             return features
         words = ops.cast(words, "int32")
         # Forward states of steps 0..T-2 predict words 1..T-1; backward states of 1..T-1 predict 0..T-2.
-        forward = self._cost("forward", features[:, :-1, :self.units], words[:, 1:])
-        backward = self._cost("backward", features[:, 1:, self.units:], words[:, :-1])
+        # Only pairs of real steps count: a padded step's state, or a padded neighbour, is no example.
+        pairs = ops.cast((words[:, :-1] > 0) & (words[:, 1:] > 0), "float32")
+        forward = self._cost("forward", features[:, :-1, :self.units], words[:, 1:], pairs)
+        backward = self._cost("backward", features[:, 1:, self.units:], words[:, :-1], pairs)
         self.add_loss(self.weight * (forward + backward))
         return features
 
-    def _cost(self, direction, states, targets):
-        """Mean cross-entropy of targets [B, T-1] (0 = padding, not counted) given states [B, T-1, U]."""
+    def _cost(self, direction, states, targets, real):
+        """Mean cross-entropy of targets [B, T-1] given states [B, T-1, U], over the pairs where real [B, T-1] is 1."""
         hidden, words = getattr(self, f"{direction}_hidden"), getattr(self, f"{direction}_words")
         logits = words(hidden(states))
-        real = ops.cast(targets > 0, "float32")
         classes = ops.minimum(targets, self.vocabulary_size)
         cost = keras.losses.sparse_categorical_crossentropy(classes, ops.cast(logits, "float32"), from_logits=True)
         return ops.sum(cost * real) / ops.maximum(ops.sum(real), 1.0)
