@@ -92,7 +92,8 @@ OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
            "predicts the next word from its forward states and the previous word from its backward states. "
            "0: none.", legacy=0.0),
     Option("lm_words", 2000, click.IntRange(min=2),
-           "Words the --lm-weight cost predicts: the most frequent N-1, and one class for all the rarer ones."),
+           "Classes of the --lm-weight cost: the unknown word, the N-2 most frequent words, and one class for all the "
+           "rarer ones."),
     Option("reduce_lr_patience", 2, click.IntRange(min=1),
            "Halve the learning rate after N epochs without a better validation F1."),
 ) + pretrained_options() + training_options(epochs=35, batch_size=32, learning_rate=2e-3, clipnorm=5.0, patience=5)
