@@ -63,7 +63,6 @@ def test_the_features_mask_passes_through():
     np.testing.assert_array_equal(layer.compute_mask([np.ones((1, 3, 4)), np.array([[2, 3, 0]])], [mask, None]), mask)
 
 
-@pytest.mark.tf_only
 def test_in_a_model_the_cost_joins_the_training_loss_only():
     keras.utils.set_random_seed(0)
     words = keras.Input((None,), dtype="int64")

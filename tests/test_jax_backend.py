@@ -14,7 +14,8 @@ def test_layer_tests_pass_on_jax():
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-m", "not tf_only",
-         "tests/test_cells.py", "tests/test_attention.py", "tests/test_crf.py", "tests/test_ngrams.py"],
+         "tests/test_cells.py", "tests/test_attention.py", "tests/test_crf.py", "tests/test_ngrams.py",
+         "tests/test_auxiliary.py"],
         cwd=apps.PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
     summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
