@@ -20,7 +20,7 @@ from scipy.special import logsumexp
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from ner_seed_ensemble import scores_of, viterbi  # noqa: E402
 
-from apps.ner.metrics import conlleval  # noqa: E402
+from apps.ner.metrics import conlleval, entities  # noqa: E402
 
 
 def marginals(emissions, transitions, start, end):
@@ -47,25 +47,15 @@ def allowed_transitions(tags):
         if tag.startswith("I-"):
             first[j] = -np.inf
             for i, prev in enumerate(tags):
-                if prev[2:] != tag[2:] or prev == "O" or prev[:2] not in ("B-", "I-"):
+                if prev == "O" or prev[2:] != tag[2:]:
                     pair[i, j] = -np.inf
     return pair, first
 
 
-def spans(tags):
-    found, start, kind = [], None, None
-    for i, tag in enumerate(list(tags) + ["O"]):
-        if start is not None and not (tag.startswith("I-") and tag[2:] == kind):
-            found.append((start, i, kind))
-            start = None
-        if tag.startswith("B-") or (tag.startswith("I-") and start is None):
-            start, kind = i, tag[2:]
-    return found
-
-
-def from_spans(selected, n):
+def from_entities(selected, n):
+    """IOB2 tags [n] of non-overlapping chunks (type, start, end)."""
     tags = ["O"] * n
-    for start, stop, kind in selected:
+    for kind, start, stop in selected:
         tags[start] = f"B-{kind}"
         for i in range(start + 1, stop):
             tags[i] = f"I-{kind}"
@@ -86,9 +76,9 @@ def combine(members, tags):
         logs = np.mean([np.log(p + 1e-12) for p in probabilities], axis=0)
         predicted["log-marginals"].append([tags[i] for i in viterbi(logs, pair, first, np.zeros(len(tags)))])
         paths = [[tags[i] for i in viterbi(m["emissions"][s], *m["crf"])] for m in members]
-        counts = collections.Counter(span for path in paths for span in spans(path))
-        chosen = [span for span, votes in counts.items() if 2 * votes > len(members)]
-        predicted["votes"].append(from_spans(chosen, len(gold[s])))
+        counts = collections.Counter(chunk for path in paths for chunk in entities(path))
+        chosen = [chunk for chunk, votes in counts.items() if 2 * votes > len(members)]
+        predicted["votes"].append(from_entities(chosen, len(gold[s])))
     return {rule: 100 * conlleval(gold, rows)["f1"] for rule, rows in predicted.items()}
 
 
