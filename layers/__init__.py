@@ -7,6 +7,7 @@ from .cells import GRUCell, LSTMCell, MyRNNCell
 from .crf import CRF, CRFLoss
 from .rnn import RNN
 from .ngrams import HashedNgramBag
+from .perturbation import EmbeddingPerturbation
 from .pooling import MaskedMaxMeanPooling
 from .stack import Stack
 from .token_features import CharCNN, TokenDropout
@@ -14,4 +15,4 @@ from .token_features import CharCNN, TokenDropout
 CELLS = {"rnn": MyRNNCell, "gru": GRUCell, "lstm": LSTMCell}
 
 __all__ = ["RNN", "AutoregressiveBernoulli", "MyRNNCell", "GRUCell", "LSTMCell", "BahdanauAttention", "LuongAttention", "NotPadding", "MaskedMaxMeanPooling", "Stack", "HashedNgramBag", "CRF", "CRFLoss", "CharCNN", "TokenDropout",
-           "NeighbourWordLoss", "CELLS"]
+           "NeighbourWordLoss", "EmbeddingPerturbation", "CELLS"]

@@ -227,7 +227,8 @@ def test_word_dropout_per_member_is_checked_before_anything_is_written(tmp_path,
 
 @pytest.mark.tf_only
 def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_path):
-    """With per-member word dropout and the auxiliary language-modelling cost (--lm-weight)."""
+    """With per-member word dropout, the auxiliary language-modelling cost (--lm-weight) and adversarial
+    training (--adversarial-epsilon)."""
     import numpy as np
     import tensorflow as tf
 
@@ -241,7 +242,7 @@ def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_pat
     run_dir = str(tmp_path / "run")
     result = CliRunner().invoke(cli, ["train", "--run-dir", run_dir, "--train-file", train, "--valid-file", valid,
                                       "--epochs", "5", *NER_SMALL, "--ensemble", "2", "--word-dropout", "0.1,0.3",
-                                      "--lm-weight", "0.1", "--lm-words", "12"],
+                                      "--lm-weight", "0.1", "--lm-words", "12", "--adversarial-epsilon", "0.05"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "run" / "config.json").read_text())["options"]["word_dropout"] == [0.1, 0.3]
@@ -258,6 +259,8 @@ def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_pat
     assert [trained.model.get_layer(name).rate for name in ("word_dropout", "word_dropout_1")] == [0.1, 0.3]
     assert [(layer.vocabulary_size, layer.weight) for layer in map(trained.model.get_layer, (
         "neighbour_words", "neighbour_words_1"))] == [(12, 0.1), (12, 0.1)]
+    assert [trained.model.get_layer(name).epsilon for name in (
+        "embedding_perturbation", "embedding_perturbation_1")] == [0.05, 0.05]
     np.testing.assert_array_equal(decode(trained.model, scores, words), ensemble_decode(crfs, scores, words > 0))
     text = "Harry Potter lives in Paris ."
     result = CliRunner().invoke(cli, ["predict", "--run-dir", run_dir, text])

@@ -154,17 +154,22 @@ def test_the_ensemble_averages_its_branches_log_odds_and_trains_each_as_a_classi
 
 
 def test_one_branch_without_ngrams_is_the_single_classifier_of_older_runs(tmp_path):
+    """Trained adversarially (--adversarial-epsilon), which adds one layer and changes nothing else."""
     from tests.fixtures import sentiment_rows, write_jsonl
 
     train = write_jsonl(tmp_path / "t.jsonl", sentiment_rows(80, seed=0))
     result = invoke("train", "--run-dir", tmp_path / "run", "--train-file", train, "--epochs", 1,
-                    "--recurrent-branches", 1, "--ngrams", 0, *SMALL)
+                    "--recurrent-branches", 1, "--ngrams", 0, "--adversarial-epsilon", 0.05, *SMALL)
     assert result.exit_code == 0, result.output
+    from apps.common.adversarial import AdversarialModel
     from apps.common.app import load_run
     from apps.sentiment.cli import APP
 
     model = load_run(APP, tmp_path / "run").model
     assert model.layers[-1].name == "probability" and model.output.shape[-1] == 1
+    assert type(model) is AdversarialModel and model.get_layer("embedding_perturbation").epsilon == 0.05
+    assert [layer.name for layer in model.layers[:4]] == ["token_ids", "embedding", "embedding_perturbation",
+                                                          "embedding_dropout"]
     result = invoke("predict", "--run-dir", tmp_path / "run", "great wonderful film")
     assert result.exit_code == 0 and result.output.split("\t")[0] in ("positive", "negative", "0", "1")
 

@@ -167,6 +167,16 @@ def pretrained_options():
     )
 
 
+def adversarial_options():
+    """--adversarial-epsilon (`apps.common.adversarial`), for apps whose models perturb their embeddings."""
+    return Options(
+        Option("adversarial_epsilon", 0.0, click.FloatRange(min=0),
+               "Adversarial training (Miyato et al. 2017): each step also trains on the batch with its embeddings "
+               "moved, by this share of their size, in the direction that raises the loss most; 0: off. About "
+               "twice the time per step.", legacy=0.0),
+    )
+
+
 def streaming_options(examples, shuffled=None, sample=50000,
                       files="--train-file may be a glob or a comma-separated list"):
     """--pipeline memory|stream and the bounds of the stream, for apps that read large files.

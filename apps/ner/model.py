@@ -4,6 +4,7 @@ taggers side by side in one model, each trained on its own loss and decoded toge
 import keras
 from keras import ops
 
+from apps.common.adversarial import model_class, perturbation
 from apps.common.training import weight_averaging
 from layers import CELLS, CRF, CRFLoss, CharCNN, NeighbourWordLoss, Stack, TokenDropout
 from layers.crf import ensemble_decode
@@ -33,7 +34,7 @@ def build_model(options, num_words, num_chars, num_tags):
         loss = MemberCrossentropy() if len(outputs) > 1 else \
             keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
     output = Stack(axis=2, name="members")(outputs) if len(outputs) > 1 else outputs[0]
-    model = keras.Model({"words": words, "chars": chars}, output, name="ner")
+    model = model_class(options)({"words": words, "chars": chars}, output, name="ner")
     model.compile(optimizer=keras.optimizers.Adam(options["learning_rate"], clipnorm=options["clipnorm"],
                                                   **weight_averaging(options)),
                   loss=loss)
@@ -54,6 +55,8 @@ def _tagger_features(options, words, chars, num_words, num_chars, member):
         char_features = CharCNN(num_chars, options["char_dim"], options["char_filters"],
                                 name=f"char_cnn{suffix}")(chars)
         x = keras.layers.Concatenate(name=f"word_and_chars{suffix}")([x, char_features])
+    hook = perturbation(options, name=f"embedding_perturbation{suffix}")  # only with --adversarial-epsilon
+    x = hook(x) if hook else x
     x = keras.layers.Dropout(options["dropout"], name=f"input_dropout{suffix}")(x)
     for i in range(options["layers"]):
         cell = CELLS[options["cell"]](options["units"], recurrent_dropout=options["recurrent_dropout"], seed=seed + i)

@@ -3,7 +3,7 @@
 import click
 
 from apps.common.options import (
-    Option, Options, data_options, pretrained_options, streaming_options, training_options,
+    Option, Options, adversarial_options, data_options, pretrained_options, streaming_options, training_options,
 )
 
 APP = "sentiment"
@@ -75,7 +75,7 @@ OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset
     Option("init_backward_from", None, click.Path(file_okay=False),
            "With --init-from and --bidirectional: start the backward direction from a language model of the "
            "texts read backwards (trained on `lm-text --reverse`)."),
-) + training_options(epochs=6, batch_size=64, learning_rate=1e-3, clipnorm=1.0, patience=2)
+) + adversarial_options() + training_options(epochs=6, batch_size=64, learning_rate=1e-3, clipnorm=1.0, patience=2)
 
 # lm-text reads the training side exactly as train would: the same data options, declared above.
 LM_TEXT_OPTIONS = OPTIONS.only("train_file", "valid_file", "dataset", "valid_fraction", "pipeline", "vocabulary_sample",

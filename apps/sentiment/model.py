@@ -13,6 +13,7 @@ the ensemble) outputs P(positive) [B, 1]; `positive_probability` reads both.
 import keras
 from keras import ops
 
+from apps.common.adversarial import model_class, perturbation
 from apps.common.training import weight_averaging
 from layers import CELLS, HashedNgramBag, MaskedMaxMeanPooling
 
@@ -29,7 +30,7 @@ def build_model(options, vocabulary_size):
                                       **weight_averaging(options))
     if len(features) == 1 and not options["ngrams"]:
         probability = keras.layers.Dense(1, activation="sigmoid", name="probability")(features[0])
-        model = keras.Model(ids, probability, name="sentiment")
+        model = model_class(options)(ids, probability, name="sentiment")
         model.compile(optimizer=optimizer, loss="binary_crossentropy",
                       metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")])
         return model
@@ -41,7 +42,7 @@ def build_model(options, vocabulary_size):
                                      rate=options["ngram_dropout"], scale=options["ngram_scale"],
                                      seed=options["seed"], name="ngram_logit")(ids))
         names.append("ngrams")
-    model = keras.Model(ids, keras.layers.Concatenate(name="branch_logits")(logits), name="sentiment")
+    model = model_class(options)(ids, keras.layers.Concatenate(name="branch_logits")(logits), name="sentiment")
     model.compile(optimizer=optimizer, loss=BranchCrossentropy(),
                   metrics=[EnsembleAccuracy(name="accuracy"), EnsembleAUC(name="auc"),
                            *[BranchAccuracy(k, name=f"{name}_accuracy") for k, name in enumerate(names)]])
@@ -55,6 +56,8 @@ def _recurrent_features(ids, options, vocabulary_size, branch):
     x = keras.layers.Embedding(vocabulary_size, options["embedding_dim"], mask_zero=True,
                                embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed),
                                name=f"embedding{suffix}")(ids)
+    hook = perturbation(options, name=f"embedding_perturbation{suffix}")  # only with --adversarial-epsilon
+    x = hook(x) if hook else x
     x = keras.layers.Dropout(options["dropout"], seed=seed, name=f"embedding_dropout{suffix}")(x)
     for i in range(options["layers"]):
         cell = CELLS[options["cell"]](options["units"], seed=seed + i)
