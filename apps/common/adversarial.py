@@ -57,9 +57,10 @@ class AdversarialModel(keras.Model):
         adversarial_gradients = tape.gradient(adversarial_loss, weights)
         self.optimizer.apply_gradients(
             (_sum(g, a), w) for g, a, w in zip(gradients[len(hooks):], adversarial_gradients, weights))
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync  # a replica's loss is divided by their number
         for metric in self.metrics:
             if metric.name == "loss":  # the clean batch's loss, as a plain step reports
-                metric.update_state(loss, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
+                metric.update_state(loss * replicas, sample_weight=tf.shape(tf.nest.flatten(x)[0])[0])
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
 
