@@ -142,8 +142,10 @@ def encode_tokens(tokens, word_lookup, char_lookup, max_chars):
     return words.to_tensor(), char_ids.to_tensor()
 
 
-def make_dataset(sentences, tag_index, word_lookup, char_lookup, *, batch_size, max_chars, shuffle, seed):
-    """Bucketed batches of ({"words", "chars"}, tags [B, T] with -1 padding)."""
+def make_dataset(sentences, tag_index, word_lookup, char_lookup, *, batch_size, max_chars, shuffle, seed,
+                 in_order=False):
+    """Bucketed batches of ({"words", "chars"}, tags [B, T] with -1 padding); with `in_order`, batches of
+    consecutive sentences in the order given (give them sorted by length to waste little padding)."""
     import tensorflow as tf
 
     from .batching import bucket_boundaries, bucketed
@@ -157,12 +159,13 @@ def make_dataset(sentences, tag_index, word_lookup, char_lookup, *, batch_size, 
 
     ds = tf.data.Dataset.from_tensor_slices((tokens, tags)).batch(512).map(encode).unbatch()
     ds = ds.map(lambda w, c, t, n: ({"words": w[:n], "chars": c[:n]}, t[:n])).cache()
+    padding = ({"words": tf.constant(0, tf.int64), "chars": tf.constant(0, tf.int64)}, tf.constant(-1, tf.int32))
+    if in_order:
+        return ds.padded_batch(batch_size, padding_values=padding).prefetch(tf.data.AUTOTUNE)
     longest = max(len(s[0]) for s in sentences)
     return bucketed(ds, lambda x, t: tf.shape(t)[0], bounds=bucket_boundaries(max(longest, 2), first=8),
                     batch_size=batch_size, shuffle=shuffle, seed=seed, size=len(sentences),
-                    padding_values=({"words": tf.constant(0, tf.int64), "chars": tf.constant(0, tf.int64)},
-                                    tf.constant(-1, tf.int32)),
-                    description=f"encoding {len(sentences):,} sentences")
+                    padding_values=padding, description=f"encoding {len(sentences):,} sentences")
 
 
 def streamed_sentences(path, tag_index, tag_column=-1, token_prefix="", keep=lambda key: True):

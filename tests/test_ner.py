@@ -270,3 +270,66 @@ def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_pat
     served = tf.saved_model.load(str(tmp_path / "models" / "ner" / "1")).signatures["serving_default"]
     tags = served(sentences=tf.constant([text]))["tags"].numpy()[0].tolist()
     assert tags[:6] == [b"B-PER", b"I-PER", b"O", b"O", b"B-LOC", b"O"]
+
+
+def test_a_story_agrees_on_each_names_type_and_finds_names_it_missed():
+    from apps.ner.documents import consistent_tags
+
+    words = [["Paris", "is", "big", "."], ["Paris", "Saint-Germain", "won", "."], ["In", "Paris", "."],
+             ["Paris", "said", "so", "."], ["Jordan", "met", "Jordan", "."], ["and", "paris", "Paris"]]
+    tags = [["B-LOC", "O", "O", "O"], ["B-ORG", "I-ORG", "O", "O"], ["O", "B-ORG", "O"],
+            ["B-LOC", "O", "O", "O"], ["B-PER", "O", "B-LOC", "O"], ["O", "O", "O"]]
+    story = [0, 0, 0, 0, 0, 1]
+    out = consistent_tags(words, tags, story)
+    assert out[0] == ["B-LOC", "O", "O", "O"]
+    assert out[1] == ["B-ORG", "I-ORG", "O", "O"]  # another name (two words): its own vote
+    assert out[2] == ["O", "B-LOC", "O"]  # Paris: LOC twice, ORG once
+    assert out[4] == ["B-PER", "O", "B-LOC", "O"]  # Jordan: PER once, LOC once, a tie keeps each
+    assert out[5] == ["O", "O", "O"]  # another story knows no Paris
+    words[5], tags[5] = ["and", "paris", "Paris", "Saint-Germain"], ["O", "O", "O", "O"]
+    story[5] = 0
+    out = consistent_tags(words, tags, story)
+    assert out[5] == ["O", "O", "B-ORG", "I-ORG"]  # missed: the longest name first; lower case never
+    assert out[:5] == consistent_tags(words[:5], tags[:5], story[:5])
+
+
+def test_stories_are_counted_from_the_docstart_lines(tmp_path):
+    from apps.ner.documents import stories_of
+
+    path = tmp_path / "stories.txt"
+    path.write_text("-DOCSTART- -X- O O\n\nA B-PER\n\nB O\n\n-DOCSTART- -X- O O\n\nC O\nD O\n\n")
+    assert stories_of(path, read_conll(path)) == [1, 1, 2]
+    no_stories = write_conll(tmp_path / "plain.txt", ner_sentences(3), docstart=False)
+    assert stories_of(no_stories, read_conll(no_stories)) is None
+
+
+def test_evaluate_scores_stories_in_file_order_and_reports_each_sentence_alone(trained, tmp_path):
+    _, run_dir, valid = trained
+    # The validation sentences as three stories, and in the reverse order of lengths, so that the
+    # length-sorted batches differ from the file's order.
+    sentences = sorted(((tokens, tags) for tokens, tags, _ in read_conll(valid)), key=lambda s: -len(s[0]))
+    lines = []
+    for s, (tokens, tags) in enumerate(sentences):
+        lines += (["-DOCSTART- -X- O O", ""] if s % 20 == 0 else []) + [f"{t} {g}" for t, g in zip(tokens, tags)] + [""]
+    stories = tmp_path / "stories.txt"
+    stories.write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(run_dir), "--test-file", str(stories)])
+    assert result.exit_code == 0, result.output
+    with_stories = json.loads((run_dir / "evaluation.json").read_text())
+    assert "made consistent within each of 3 stories (--stories); each sentence alone: FB1" in result.output
+    result = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(run_dir), "--test-file", str(stories),
+                                      "--no-stories"])
+    assert result.exit_code == 0 and "stories" not in result.output, result.output
+    alone = json.loads((run_dir / "evaluation.json").read_text())
+    assert with_stories["stories"] == 3 and "stories" not in alone
+    for key in ("f1", "correct_entities", "found_entities", "accuracy"):
+        assert with_stories["each_sentence_alone"][key] == alone[key], key  # the same tags either way
+    from apps.common.app import load_run
+    from apps.ner.cli import APP
+    from apps.ner.data import load_evaluation_data
+    from apps.ner.evaluate import tag_in_order
+
+    in_file = load_evaluation_data(load_run(APP, run_dir).options, str(stories))
+    gold, predicted, _ = tag_in_order(load_run(APP, run_dir), in_file, batch_size=7)
+    assert gold == [tags for _, tags, _ in in_file]  # back in the file's order, tags with their own words
+    assert [len(tags) for tags in predicted] == [len(tokens) for tokens, _, _ in in_file]

@@ -103,6 +103,11 @@ EVALUATE_OPTIONS = Options(
     Option("dataset", None, None, "tensorflow-datasets name (default: the training run's)."),
     Option("split", "test"),
     Option("batch_size", 128, click.IntRange(min=1)),
+    Option("stories", True, None,
+           "In a test file with -DOCSTART- lines, make the predictions consistent within each story before "
+           "scoring: every mention of a name takes the type most of its mentions have, and a capitalised name "
+           "found elsewhere in the story is tagged where the tagger left it out (apps/ner/documents.py). "
+           "Each sentence's own score is reported beside it.", flag=True),
 )
 
 DEFAULTS = OPTIONS.defaults

@@ -91,14 +91,15 @@ def make_encoders(options, vocabularies):
     return make_lookups(vocabularies["words"], vocabularies["chars"])
 
 
-def make_dataset(options, encoders, sentences, shuffle=False, batch_size=None):
-    """Bucketed batches of ({"words", "chars"}, gold tag ids [B, T], -1 at padding)."""
+def make_dataset(options, encoders, sentences, shuffle=False, batch_size=None, in_order=False):
+    """Bucketed batches of ({"words", "chars"}, gold tag ids [B, T], -1 at padding); `in_order`: unbucketed, in
+    the order of `sentences`."""
     from datasets.conll import make_dataset as batches
 
     word_lookup, char_lookup = encoders
     return batches(sentences, {t: i for i, t in enumerate(options.tags)}, word_lookup, char_lookup,
                    batch_size=batch_size or options.batch_size, max_chars=options.max_chars, shuffle=shuffle,
-                   seed=options.seed)
+                   seed=options.seed, in_order=in_order)
 
 
 def _scheme(options):

@@ -2,6 +2,7 @@
 
 from apps.common.evaluation import compiled, map_batches
 
+from .documents import consistent_tags, stories_of
 from .metrics import conlleval, format_report
 
 
@@ -24,6 +25,13 @@ def score_dataset(model, dataset, tag_names, tag=None, members=False):
     `tag`: a `tagging_fn(model)` to reuse (an evaluation every epoch traces once).
     `members`: with an ensemble, add "members": each member's own overall scores.
     """
+    gold, predicted, alone = tag_dataset(model, dataset, tag_names, tag, members)
+    return _scores(gold, predicted, alone)
+
+
+def tag_dataset(model, dataset, tag_names, tag=None, members=False):
+    """(gold, predicted, each member's own predictions): tag names per sentence, in the dataset's order; the
+    last is [] unless `members` and the model is an ensemble."""
     from .model import ensemble_size
 
     members = members and ensemble_size(model) > 1
@@ -34,8 +42,12 @@ def score_dataset(model, dataset, tag_names, tag=None, members=False):
         predicted += _names(ids, lengths, tag_names)
         for m, batch in enumerate(member_ids[0] if member_ids else []):  # [M, B, T]
             alone[m] += _names(batch, lengths, tag_names)
+    return gold, predicted, alone
+
+
+def _scores(gold, predicted, alone):
     scores = conlleval(gold, predicted)
-    if members:
+    if alone:
         scores["members"] = [{k: v for k, v in conlleval(gold, tags).items() if k in ("precision", "recall", "f1")}
                              for tags in alone]
     return scores
@@ -61,27 +73,54 @@ def entity_f1_callback(dataset, tag_names):
     return EntityF1()
 
 
-def evaluate_run(trained, test_file=None, dataset=None, split="test", batch_size=128):
-    """conlleval scores of a TrainedRun on a CoNLL file or a tfds split, with the data it names."""
+def evaluate_run(trained, test_file=None, dataset=None, split="test", batch_size=128, stories=True):
+    """conlleval scores of a TrainedRun on a CoNLL file or a tfds split, with the data it names.
+
+    With `stories` and a file in memory that has -DOCSTART- lines, the predictions are made consistent within
+    each story first (`apps.ner.documents`); "each_sentence_alone" then holds the scores without that step.
+    """
     from .data import check_tags, load_evaluation_data, make_dataset
 
     options = trained.options
+    source = test_file or f"tfds:{dataset or options.dataset}"
+    name = test_file or f"{source}/{split}"
     if options.get("pipeline") == "stream":  # read as it streams: a test file or tfds split of any size
         from .data import streamed_evaluation_dataset
 
         ds = streamed_evaluation_dataset(options, trained.encoders, test_file, batch_size, dataset, split)
-    else:
-        sentences = load_evaluation_data(options, test_file, dataset, split)
-        check_tags(sentences, {t: i for i, t in enumerate(options.tags)},
-                   test_file or f"tfds:{dataset or options.dataset}")
+        return {**score_dataset(trained.model, ds, options.tags, members=True), "data": name}
+    sentences = load_evaluation_data(options, test_file, dataset, split)
+    check_tags(sentences, {t: i for i, t in enumerate(options.tags)}, source)
+    story = stories_of(test_file, sentences) if stories and test_file else None
+    if story is None:
         ds = make_dataset(options, trained.encoders, sentences, batch_size=batch_size)
-    return {**score_dataset(trained.model, ds, options.tags, members=True),
-            "data": test_file or f"tfds:{dataset or options.dataset}/{split}"}
+        return {**score_dataset(trained.model, ds, options.tags, members=True), "data": name}
+    gold, predicted, alone = tag_in_order(trained, sentences, batch_size)
+    consistent = consistent_tags([tokens for tokens, _, _ in sentences], predicted, story)
+    return {**_scores(gold, consistent, alone), "stories": len(set(story)), "each_sentence_alone": conlleval(
+        gold, predicted), "data": name}
+
+
+def tag_in_order(trained, sentences, batch_size=128):
+    """(gold, predicted, each member's own predictions) as `tag_dataset` gives them, in the order of `sentences`
+    (tagged in batches of similar lengths, then put back in order)."""
+    from .data import make_dataset
+
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i][0]))  # little padding, a known order
+    ds = make_dataset(trained.options, trained.encoders, [sentences[i] for i in order], batch_size=batch_size,
+                      in_order=True)
+    gold, predicted, alone = tag_dataset(trained.model, ds, trained.options.tags, members=True)
+    position = {sentence: k for k, sentence in enumerate(order)}
+    back = lambda rows: [rows[position[i]] for i in range(len(sentences))]  # noqa: E731
+    return back(gold), back(predicted), [back(member) for member in alone]
 
 
 def report(scores):
-    """conlleval's text, then each member's own F1 for an ensemble."""
+    """conlleval's text, then what the stories changed, then each member's own F1 for an ensemble."""
     text = format_report(scores)
+    if "stories" in scores:
+        text += (f"\nmade consistent within each of {scores['stories']} stories (--stories); each sentence alone: "
+                 f"FB1 {100 * scores['each_sentence_alone']['f1']:.2f}")
     if scores.get("members"):
         alone = ", ".join(f"{100 * member['f1']:.2f}" for member in scores["members"])
         text += f"\nensemble of {len(scores['members'])}; each member alone: FB1 {alone}"
