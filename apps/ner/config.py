@@ -96,7 +96,8 @@ OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
            "rarer ones."),
     Option("reduce_lr_patience", 2, click.IntRange(min=1),
            "Halve the learning rate after N epochs without a better validation F1."),
-) + pretrained_options() + adversarial_options() + training_options(epochs=35, batch_size=32, learning_rate=2e-3, clipnorm=5.0, patience=5)
+) + pretrained_options() + adversarial_options() + training_options(
+    epochs=35, batch_size=32, learning_rate=2e-3, clipnorm=5.0, patience=5)
 
 EVALUATE_OPTIONS = Options(
     Option("test_file", None, click.Path(dir_okay=False), "CoNLL file, same columns as training."),
