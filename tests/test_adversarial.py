@@ -4,7 +4,6 @@ apps.common.adversarial.AdversarialModel checked against a step computed by hand
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from apps.common.adversarial import AdversarialModel
 from layers import EmbeddingPerturbation
@@ -35,7 +34,10 @@ def _perturbed(embedded, gradient, mask, epsilon):
     return embedded + epsilon * size * direction / np.sqrt((direction ** 2).sum(axis=(1, 2), keepdims=True))
 
 
+@pytest.mark.tf_only  # the training step is TensorFlow's (GradientTape)
 def test_an_adversarial_step_applies_the_gradient_of_the_clean_plus_the_perturbed_loss():
+    import tensorflow as tf
+
     epsilon = 0.5
     model = _model(epsilon)
     start = [w.numpy().copy() for w in model.trainable_weights]
@@ -66,6 +68,7 @@ def test_an_adversarial_step_applies_the_gradient_of_the_clean_plus_the_perturbe
     assert not np.allclose(expected[1], start[1] - tape.gradient(clean, weights)[1])  # the second term counts
 
 
+@pytest.mark.tf_only  # the training step is TensorFlow's (GradientTape)
 def test_with_epsilon_zero_the_step_is_a_plain_step():
     adversarial, plain = _model(0.0), _model(0.0, cls=keras.Model)
     for model in (adversarial, plain):
@@ -90,6 +93,7 @@ def test_the_layer_perturbs_real_steps_only_and_adds_nothing_without_a_direction
     np.testing.assert_allclose(moved, 0.1 * size, rtol=1e-5)  # epsilon times the example's own size
 
 
+@pytest.mark.tf_only  # the training step is TensorFlow's (GradientTape)
 def test_the_model_and_layer_round_trip_through_a_keras_file(tmp_path):
     model = _model(0.25)
     model.fit(IDS, LABELS, batch_size=2, epochs=1, verbose=0)
