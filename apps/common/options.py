@@ -167,10 +167,10 @@ def pretrained_options():
     )
 
 
-def adversarial_options():
+def adversarial_options(epsilon=0.0):
     """--adversarial-epsilon (`apps.common.adversarial`), for apps whose models perturb their embeddings."""
     return Options(
-        Option("adversarial_epsilon", 0.0, click.FloatRange(min=0),
+        Option("adversarial_epsilon", epsilon, click.FloatRange(min=0),
                "Adversarial training (Miyato et al. 2017): each step also trains on the batch with its embeddings "
                "moved, by this share of their size, in the direction that raises the loss most; 0: off. About "
                "twice the time per step.", legacy=0.0),
