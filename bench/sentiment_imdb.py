@@ -75,7 +75,9 @@ def write_table(runs):
         "since --pretrain-epochs) also counts reading, vectorising and any language models trained first.\n",
         "| name | options beyond the defaults of the day (today's: one recurrent branch and the n-gram bag, which "
         "starts as naive Bayes, after language models of 6 epochs each way: `--pretrain-epochs auto`, "
-        "since 2026-11-26; runs before it had no pretraining) | n-gram bag's start (from the run's config.json) | best val accuracy | at epoch | "
+        "since 2026-11-26, runs before it had no pretraining; adversarial training, `--adversarial-epsilon 0.02`, "
+        "and at most 4 epochs since 2026-11-27, runs before it had neither and at most 6) | n-gram bag's start (from "
+        "the run's config.json) | best val accuracy | at epoch | "
         "epochs run | time to 90% | total time | the command's wall time |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]

@@ -53,7 +53,7 @@ class AdversarialModel(keras.Model):
                                                      training=True)
         finally:
             for hook in hooks:
-                hook.direction = None
+                hook.direction = hook.last_inputs = None  # plain calls from here on, holding no tensor
         adversarial_gradients = tape.gradient(adversarial_loss, weights)
         self.optimizer.apply_gradients(
             (_sum(g, a), w) for g, a, w in zip(gradients[len(hooks):], adversarial_gradients, weights))
