@@ -333,3 +333,24 @@ def test_evaluate_scores_stories_in_file_order_and_reports_each_sentence_alone(t
     gold, predicted, _ = tag_in_order(load_run(APP, run_dir), in_file, batch_size=7)
     assert gold == [tags for _, tags, _ in in_file]  # back in the file's order, tags with their own words
     assert [len(tags) for tags in predicted] == [len(tokens) for tokens, _, _ in in_file]
+
+
+def test_predict_story_makes_the_texts_tags_agree(trained, capsys):
+    import tensorflow as tf
+
+    from apps.ner.cli import print_predictions
+
+    texts = ["Paris is big .", "In Paris .", "Paris won ."]
+    outputs = {"tokens": tf.constant([["Paris", "is", "big", "."], ["In", "Paris", ".", ""],
+                                      ["Paris", "won", ".", ""]]),
+               "tags": tf.constant([["B-LOC", "O", "O", "O"], ["O", "B-LOC", "O", "O"], ["B-ORG", "O", "O", "O"]]),
+               "length": tf.constant([4, 3, 3])}
+    print_predictions(texts, outputs)
+    assert "  ORG\tParis\t0\t5" in capsys.readouterr().out  # each sentence alone
+    print_predictions(texts, outputs, story=True)
+    out = capsys.readouterr().out
+    assert "ORG" not in out and out.count("  LOC\tParis") == 3, out
+    _, run_dir, _ = trained
+    result = CliRunner().invoke(cli, ["predict", "--run-dir", str(run_dir), "--story",
+                                      "Harry Potter lives in Paris .", "Potter met Harry Potter ."])
+    assert result.exit_code == 0 and result.output.count("PER\tHarry Potter") == 2, result.output

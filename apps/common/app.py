@@ -266,20 +266,21 @@ def evaluate_command(app, help_text, scoring, evaluate_options=Options()):
     return command
 
 
-def predict_command(app, help_text, serve_fn, input_name, print_predictions):
-    """`predict (--run-dir DIR | --model SAVED_MODEL) TEXT... [--input-file F]`.
+def predict_command(app, help_text, serve_fn, input_name, print_predictions, predict_options=Options()):
+    """`predict (--run-dir DIR | --model SAVED_MODEL) TEXT... [--input-file F] [the app's predict_options]`.
 
     serve_fn(trained) -> the serving_default function of a run, which takes the
-    texts as `input_name`; print_predictions(texts, outputs) prints its outputs."""
+    texts as `input_name`; print_predictions(texts, outputs, **predict_options' values) prints its outputs."""
     @click.command("predict", help=help_text)
     @common.predict_options
-    def command(texts, run_dir, saved_model, input_file):
+    @predict_options.click
+    def command(texts, run_dir, saved_model, input_file, **given):
         import tensorflow as tf
 
         texts = common.read_inputs(texts, input_file)
         if bool(run_dir) == bool(saved_model):
             raise UserError("give exactly one of --run-dir and --model")
         serve = common.load_signature(saved_model) if saved_model else serve_fn(load_run(app, run_dir))
-        print_predictions(texts, serve(**{input_name: tf.constant(texts)}))
+        print_predictions(texts, serve(**{input_name: tf.constant(texts)}), **predict_options.values(given))
 
     return command

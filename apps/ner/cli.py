@@ -6,6 +6,7 @@ from apps.common import app as harness
 from apps.common.pretrained import word_vectors
 
 from . import config, data, evaluate, model, serving
+from .documents import consistent_tags
 from .metrics import entities
 
 APP = harness.App(
@@ -18,22 +19,25 @@ APP = harness.App(
 )
 
 
-def print_predictions(texts, outputs):
-    """Each token with its tag, then the entities (type, text, start, end) with character offsets."""
-    for text, row_tokens, row_tags, length in zip(texts, outputs["tokens"].numpy(), outputs["tags"].numpy(),
-                                                  outputs["length"].numpy()):
-        tokens = [t.decode("utf-8") for t in row_tokens[:length]]
-        tags = [t.decode("utf-8") for t in row_tags[:length]]
-        for token, tag in zip(tokens, tags):
+def print_predictions(texts, outputs, story=False):
+    """Each token with its tag, then the entities (type, text, start, end) with character offsets; with `story`,
+    the texts' tags made consistent as one story's first (`apps.ner.documents`)."""
+    lengths = outputs["length"].numpy()
+    tokens, tags = ([[t.decode("utf-8") for t in row[:n]] for row, n in zip(outputs[key].numpy(), lengths)]
+                    for key in ("tokens", "tags"))
+    if story:
+        tags = consistent_tags(tokens, tags, [0] * len(tokens))
+    for text, text_tokens, text_tags in zip(texts, tokens, tags):
+        for token, tag in zip(text_tokens, text_tags):
             click.echo(f"{token}\t{tag}")
-        spans = serving.character_spans(text, tokens)
+        spans = serving.character_spans(text, text_tokens)
         click.echo("entities:")
-        for kind, first, last in entities(tags):
+        for kind, first, last in entities(text_tags):
             if spans[first] and spans[last - 1]:
                 start, end = spans[first][0], spans[last - 1][1]
                 click.echo(f"  {kind}\t{text[start:end]}\t{start}\t{end}")
             else:
-                click.echo(f"  {kind}\t{' '.join(tokens[first:last])}\t-\t-")
+                click.echo(f"  {kind}\t{' '.join(text_tokens[first:last])}\t-\t-")
         click.echo("")
 
 
@@ -42,7 +46,7 @@ cli = harness.app_group(
     harness.evaluate_command(APP, "Entity precision, recall and F1 (conlleval), per type, and token accuracy.",
                              evaluate, config.EVALUATE_OPTIONS),
     harness.predict_command(APP, "Print each token with its tag, then the entities (type, text, start, end).",
-                            serving.run_tagger, "sentences", print_predictions),
+                            serving.run_tagger, "sentences", print_predictions, config.PREDICT_OPTIONS),
     train_help="Train a tagger into RUN_DIR; run again to continue an interrupted run.",
 )
 

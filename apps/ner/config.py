@@ -111,4 +111,10 @@ EVALUATE_OPTIONS = Options(
            "Each sentence's own score is reported beside it.", flag=True),
 )
 
+PREDICT_OPTIONS = Options(
+    Option("story", False, None,
+           "The texts are the sentences of one story: make their tags consistent as `evaluate --stories` does.",
+           flag=True),
+)
+
 DEFAULTS = OPTIONS.defaults
