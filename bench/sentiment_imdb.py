@@ -72,19 +72,22 @@ def write_table(runs):
         "`python bench/sentiment_imdb.py --name NAME -- OPTIONS`; the best epoch is selected on this validation "
         "split, which therefore flatters (the test split is held back: issue 20 measured 2 points). "
         "Time: training, validation included, without reading and vectorising; the command's wall time (runs "
-        "since --pretrain-epochs) also counts reading, vectorising and any language models trained first.\n",
+        "since --pretrain-epochs) also counts reading, vectorising and any language models trained first. "
+        "`adversarial-defaults` ran while the defaults were, for an hour on 2026-11-27, `--adversarial-epsilon 0.02 "
+        "--epochs 4`; they went back (6 epochs, no adversarial training) when the whole command took 50.1 min, over "
+        "issue 20's 45.\n",
         "| name | options beyond the defaults of the day (today's: one recurrent branch and the n-gram bag, which "
         "starts as naive Bayes, after language models of 6 epochs each way: `--pretrain-epochs auto`, "
-        "since 2026-11-26, runs before it had no pretraining; adversarial training, `--adversarial-epsilon 0.02`, "
-        "and at most 4 epochs since 2026-11-27, runs before it had neither and at most 6) | n-gram bag's start (from "
-        "the run's config.json) | best val accuracy | at epoch | "
+        "since 2026-11-26; runs before it had no pretraining) | n-gram bag's start (from the run's config.json) | "
+        "adversarial epsilon (the same; 0: off, and for runs made before the option) | best val accuracy | at epoch | "
         "epochs run | time to 90% | total time | the command's wall time |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, r in runs.items():
         t90 = f"{r['minutes_to_90']:.1f} min" if r["minutes_to_90"] is not None else "not reached"
         wall = f"{r['wall_minutes']:.1f} min" if "wall_minutes" in r else ""
         lines.append(f"| {name} | `{' '.join(r['options']) or '(defaults)'}` | {r.get('bag_start', '?')} | "
+                     f"{r.get('adversarial_epsilon', 0.0):g} | "
                      f"{100 * r['best_val_accuracy']:.2f}% | {r['best_epoch']} | {r['epochs_run']} | {t90} | "
                      f"{r['minutes']:.1f} min | {wall} |")
     (RESULTS / "sentiment_imdb.md").write_text("\n".join(lines) + "\n")
@@ -99,10 +102,13 @@ def bag_start(run_dir):
 
 
 def fill_bag_starts(runs, runs_dir):
-    """Rows kept from before the bag-start column: read back from their runs where they remain."""
+    """Rows kept from before the bag-start and adversarial columns: read back from their runs where they remain."""
     for name, run in runs.items():
-        if "bag_start" not in run and (runs_dir / f"imdb-{name}" / "config.json").exists():
+        config = runs_dir / f"imdb-{name}" / "config.json"
+        if "bag_start" not in run and config.exists():
             run["bag_start"] = bag_start(runs_dir / f"imdb-{name}")
+        if "adversarial_epsilon" not in run and config.exists():
+            run["adversarial_epsilon"] = json.loads(config.read_text())["options"].get("adversarial_epsilon", 0.0)
 
 
 def write_memory_carve(source, folder):
