@@ -1,6 +1,7 @@
 """Exploration (issue 20): would making a document's predictions agree with each other help NER?
 
     python bench/exploration/ner_document_consistency.py RUN_DIR ...
+    python bench/exploration/ner_document_consistency.py --gold    # the rules applied to the gold tags themselves
 
 A name keeps its type within a news story far more often than a tagger that reads one sentence at a time
 knows (Krishnan & Manning 2006; Ratinov & Roth 2009's non-local features). On eng.testa, split into its
@@ -129,7 +130,7 @@ def main(run_dirs):
     story = stories(VALID)
     print(f"eng.testa: {len(words)} sentences in {max(story)} stories")
     for run_dir in run_dirs:
-        predicted = predictions(run_dir, sentences)
+        predicted = gold if run_dir == "--gold" else predictions(run_dir, sentences)
         figures = {"as predicted": conlleval(gold, predicted)["f1"]}
         for rule in ("type vote", "extend", "last names"):
             figures[rule] = conlleval(gold, consistent(words, predicted, story, rule))["f1"]
