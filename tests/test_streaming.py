@@ -299,8 +299,12 @@ def test_streamed_runs_evaluate_a_test_file_as_it_streams_with_the_figures_of_th
                                       "--pipeline", "stream", "--epochs", "1", *map(str, NER_SMALL)])
     assert result.exit_code == 0, result.output
     trained = load_run(NER, tmp_path / "n")
-    streamed, read_whole = ner_scores(trained, test_file=test), ner_scores(in_memory(trained), test_file=test)
-    assert streamed == read_whole
+    streamed, read_whole = ner_scores(trained, test_file=test), ner_scores(in_memory(trained), test_file=test,
+                                                                           stories=False)
+    assert streamed == read_whole  # a stream tags each sentence alone: the in-memory reader without --stories
+    with_stories = ner_scores(in_memory(trained), test_file=test)
+    assert with_stories["stories"] == 1 and with_stories["each_sentence_alone"] == {
+        k: v for k, v in streamed.items() if k != "data"}
     with open(test, "a") as handle:
         handle.write("\nParis NNP I-NP I-CITY\n")
     lines = sum(1 for _ in open(test))
