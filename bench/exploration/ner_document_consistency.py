@@ -32,6 +32,7 @@ import tensorflow as tf  # noqa: E402
 from apps.common.app import load_run  # noqa: E402
 from apps.ner.cli import APP  # noqa: E402
 from apps.ner.data import make_dataset  # noqa: E402
+from apps.ner.documents import _iob2, _left_out, _winner  # noqa: E402  the app's own rule's parts
 from apps.ner.model import _crfs  # noqa: E402
 
 from apps.ner.metrics import conlleval, entities  # noqa: E402
@@ -42,13 +43,6 @@ def stories(path):
     """The story index of each sentence of a CoNLL file, in file order (a story starts at each -DOCSTART-)."""
     starts = [number for number, line in enumerate(open(path), 1) if line.startswith(DOCSTART)]
     return [int(np.searchsorted(starts, first_line, side="right")) for _, _, first_line in read_conll(path)]
-
-
-def tags_of(chunks, n):
-    tags = ["O"] * n
-    for kind, start, stop in chunks:
-        tags[start:stop] = [f"B-{kind}"] + [f"I-{kind}"] * (stop - start - 1)
-    return tags
 
 
 def consistent(words, predicted, story, rule):
@@ -62,7 +56,7 @@ def consistent(words, predicted, story, rule):
         types = collections.defaultdict(collections.Counter)
         for s, (kind, start, stop) in mentions:
             types[tuple(words[s][start:stop])][kind] += 1
-        majority = {name: _majority(counts) for name, counts in types.items()}
+        majority = {name: _winner(counts) for name, counts in types.items()}
         for s in sentences:
             chunks = []
             for kind, start, stop in entities(predicted[s]):
@@ -74,27 +68,8 @@ def consistent(words, predicted, story, rule):
                 chunks.append((kind, start, stop))
             if rule == "extend":
                 chunks += _left_out(words[s], predicted[s], majority)
-            out[s] = tags_of(chunks, len(words[s]))
+            out[s] = _iob2(chunks, len(words[s]))
     return out
-
-
-def _majority(counts):
-    (best, n), *rest = counts.most_common()
-    return None if rest and rest[0][1] == n else best
-
-
-def _left_out(words, tags, majority):
-    """Chunks for the story's names found in `words` where every tag is O, longest first, capitalised only."""
-    found, taken = [], [tag != "O" for tag in tags]
-    for name in sorted((n for n, kind in majority.items() if kind), key=len, reverse=True):
-        if not name[0][:1].isupper():
-            continue
-        for start in range(len(words) - len(name) + 1):
-            stop = start + len(name)
-            if tuple(words[start:stop]) == name and not any(taken[start:stop]):
-                found.append((majority[name], start, stop))
-                taken[start:stop] = [True] * len(name)
-    return found
 
 
 def predictions(run_dir, sentences):
