@@ -91,6 +91,8 @@ def test_user_errors_are_one_line_and_leave_nothing(tmp_path):
         (["--train-file", bad], "bad.jsonl:2: not valid JSON"),
         (["--train-file", bad, "--epochs", "zero"], "Invalid value for '--epochs'"),
         (["--train-file", bad, "--cell", "transformer"], "Invalid value for '--cell'"),
+        (["--train-file", bad, "--branch-patience", "soon"], "'soon' is neither 'off' nor a number of epochs"),
+        (["--train-file", bad, "--ema-momentum", "0.9"], "give --branch-patience off with --ema-momentum"),
     ]
     for args, message in cases:
         result = CliRunner().invoke(cli, ["train", "--run-dir", str(run_dir), *map(str, args)])
@@ -151,6 +153,32 @@ def test_the_ensemble_averages_its_branches_log_odds_and_trains_each_as_a_classi
     assert np.isclose(float(BranchCrossentropy()(labels, logits)), by_hand, atol=1e-5)
     rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
     assert {"val_rnn_0_accuracy", "val_rnn_1_accuracy", "val_ngrams_accuracy"} <= set(rows[-1])
+
+
+def test_each_branch_stops_at_its_own_best_epoch(trained):
+    """--branch-patience (the fixture's 2): the branches split the model's weights between them, each stops once
+    its own validation accuracy has gone a patience without bettering its best, and the run with them."""
+    from apps.common.app import load_run
+    from apps.common.training import BranchEarlyStopping
+    from apps.sentiment.cli import APP
+    from apps.sentiment.config import DEFAULTS
+    from apps.sentiment.model import branch_stopping
+
+    _, run_dir, _ = trained
+    run = load_run(APP, run_dir)
+    patience, branches = branch_stopping(run.options)
+    assert patience == 2 == run.options["branch_patience"] and DEFAULTS["branch_patience"] == 1
+    owned = [id(w) for names in branches.values() for name in names for w in run.model.get_layer(name).weights]
+    assert sorted(owned) == sorted(id(w) for w in run.model.weights)  # every weight in exactly one branch
+    rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
+    rule = BranchEarlyStopping(branches, patience)
+    for row in rows:
+        rule._account(row, int(row["epoch"]))
+        rule.frozen.update(rule._due())
+    stopped_all = len(rule.frozen) == len(branches)
+    assert len(rows) == 4 or stopped_all  # the fixture asks for 4 epochs with --patience 10
+    saved = sorted(path.stem for path in (run_dir / "checkpoints" / "branches").iterdir())
+    assert saved == sorted(branches)
 
 
 def test_one_branch_without_ngrams_is_the_single_classifier_of_older_runs(tmp_path):

@@ -105,3 +105,87 @@ def test_averaged_weights_are_the_ones_validated_kept_and_resumed(tmp_path):
     resumed = keras.models.load_model(tmp_path / "resumed" / "model.keras")
     for got, want in zip(resumed.get_weights(), kept.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+A_SCORES = [0.5, 0.6, 0.7, 0.8, 0.9]  # branch a keeps improving
+B_SCORES = [0.5, 0.7, 0.6, 0.65, 0.9]  # branch b's best is epoch 1; patience 0 stops it after epoch 2
+
+
+def _two_branch_run(run_path, epochs, a_scores=A_SCORES, b_scores=B_SCORES):
+    """Two linear branches of one input, each with its own output column of one loss, trained by `fit` with
+    branch stopping on scripted validation scores (a callback before it writes them into the epoch's logs).
+    Returns (model, each epoch's weights {layer name: [arrays]} as the epoch ended, history)."""
+    import tensorflow as tf
+
+    from apps.common.rundir import RunDir
+    from apps.common.training import fit
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((3,))
+    outputs = keras.layers.Concatenate()([keras.layers.Dense(1, name="a")(inputs),
+                                          keras.layers.Dense(1, name="b")(inputs)])
+    model = keras.Model(inputs, outputs)
+    model.compile(keras.optimizers.Adam(0.05), loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3)).astype("float32")
+    y = np.stack([x @ [1, 2, 3], x @ [-1, 0, 1]], axis=1).astype("float32")
+    train = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+    weights = {}
+
+    def script(epoch, logs):
+        logs.update(val_a_score=a_scores[epoch], val_b_score=b_scores[epoch])
+
+    def record(epoch, logs):
+        weights[epoch] = {name: [np.array(w) for w in model.get_layer(name).get_weights()] for name in "ab"}
+
+    history = fit(model, train, train, RunDir(run_path, "test"), epochs=epochs, patience=10, verbose=0,
+                  monitor="val_a_score", mode="max", branch_stopping=(0, {"val_a_score": ["a"], "val_b_score": ["b"]}),
+                  extra_callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=script),
+                                   keras.callbacks.LambdaCallback(on_epoch_end=record)])
+    return model, weights, history
+
+
+def test_branch_stopping_puts_a_branch_back_at_its_best_and_trains_the_others_on(tmp_path):
+    model, weights, history = _two_branch_run(tmp_path / "run", epochs=5)
+    assert len(history.epoch) == 5
+    # b: best at epoch 1, no better at epoch 2 -> epoch 1's weights back and untouched since (weights[e] is
+    # recorded before the branch stopping of epoch e, hence epoch 2's own weights there).
+    assert not np.allclose(weights[2]["b"][0], weights[1]["b"][0])
+    for got, want in zip(model.get_layer("b").get_weights(), weights[1]["b"]):
+        np.testing.assert_array_equal(got, want)
+    for epoch in (3, 4):
+        for got, want in zip(weights[epoch]["b"], weights[1]["b"]):
+            np.testing.assert_array_equal(got, want)
+    # a trained on through the last epoch, and alone: b's weights are no longer the model's trainable ones.
+    assert not np.allclose(weights[4]["a"][0], weights[3]["a"][0])
+    assert {id(w) for w in model.trainable_weights} == {id(w) for w in model.get_layer("a").weights}
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints" / "branches").iterdir()) == [
+        "val_a_score.npz", "val_b_score.npz"]
+
+
+def test_branch_stopping_is_replayed_when_a_run_resumes(tmp_path):
+    whole, _, _ = _two_branch_run(tmp_path / "whole", epochs=5)
+    # Interrupted right after the epoch whose end stopped b, then resumed: the decision and b's best weights
+    # come back from the metrics and the saved best, and the run ends where the uninterrupted one did.
+    _two_branch_run(tmp_path / "resumed", epochs=3)
+    resumed, weights, history = _two_branch_run(tmp_path / "resumed", epochs=5)
+    assert history.epoch == [3, 4] and "b" not in {w.path.split("/")[0] for w in resumed.trainable_weights}
+    for got, want in zip(resumed.get_weights(), whole.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_branch_stopping_ends_the_fit_when_every_branch_has_stopped(tmp_path):
+    # a's best is its first epoch: it stops after epoch 1, b after epoch 2, and nothing is left to train.
+    _, _, history = _two_branch_run(tmp_path / "run", epochs=5, a_scores=[0.5, 0.4, 0.3, 0.2, 0.1])
+    assert history.epoch == [0, 1, 2]
+
+
+def test_the_best_checkpoint_keeps_the_weights_validated_at_a_branch_stopping_epoch(tmp_path):
+    # The run's monitor (a's score) is best at epoch 2, the epoch whose end stops b: the model kept is the one
+    # validated then, with b's epoch-2 weights, not the epoch-1 weights that come back for the epochs after it.
+    _, weights, history = _two_branch_run(tmp_path / "run", epochs=5, a_scores=[0.5, 0.6, 0.9, 0.8, 0.7])
+    assert history.epoch == [0, 1, 2, 3]
+    kept = keras.models.load_model(tmp_path / "run" / "model.keras")
+    for name in "ab":
+        for got, want in zip(kept.get_layer(name).get_weights(), weights[2][name]):
+            np.testing.assert_array_equal(got, want)

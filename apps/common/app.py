@@ -95,6 +95,8 @@ class App:
     build_model(options, encoders) -> a compiled Keras model
     write_saved_model(path, trained, **export options) -> None
     callbacks(options, encoders, valid dataset) -> extra Keras callbacks (default none)
+    branch_stopping(options) -> (patience, {validation metric: [layer names]}) or None: parts of the model that
+        learn apart, each stopped at its own best epoch (`training.BranchEarlyStopping`)
     check_options(options) -> raise UserError for options that cannot train, before anything is read or written
     check_run(options, path) -> raise UserError for a run this app's commands cannot use
     check_export(trained, **export options) -> raise UserError before anything is written
@@ -118,6 +120,7 @@ class App:
     build_model: typing.Callable
     write_saved_model: typing.Callable
     callbacks: typing.Callable = lambda options, encoders, valid: []
+    branch_stopping: typing.Callable = lambda options: None
     check_options: typing.Callable = lambda options: None
     check_run: typing.Callable = lambda options, path: None
     check_export: typing.Callable = lambda trained, **export_options: None
@@ -158,7 +161,8 @@ def train(app, run_dir, given):
     try:
         fit(model, train_ds, valid_ds, run, epochs=options.epochs, monitor=app.monitor, mode=app.mode,
             patience=options.patience, extra_callbacks=app.callbacks(options, encoders, valid_ds),
-            reduce_lr_patience=options.get(app.reduce_lr_option) if app.reduce_lr_option else None)
+            reduce_lr_patience=options.get(app.reduce_lr_option) if app.reduce_lr_option else None,
+            branch_stopping=app.branch_stopping(options))
     except Exception as err:  # a bad line met while streaming: its own one-line error, the last epoch kept
         from datasets.streaming import raise_stream_error
 

@@ -58,6 +58,7 @@ class RunDir:
     model_path = property(lambda self: self.path / "model.keras")
     best_checkpoint = property(lambda self: self.path / "checkpoints" / "best.keras")
     backup_dir = property(lambda self: self.path / "backup")
+    branches_dir = property(lambda self: self.path / "checkpoints" / "branches")  # BranchEarlyStopping's best
     logs_dir = property(lambda self: self.path / "logs")
     metrics_csv = property(lambda self: self.path / "metrics.csv")
     evaluation_path = property(lambda self: self.path / "evaluation.json")

@@ -4,12 +4,14 @@ import contextlib
 import csv
 import math
 import os
+import pathlib
 import shutil
 import tempfile
 import time
 import warnings
 
 import keras
+import numpy
 
 from layers.keras_internals import BackupAndRestoreFrom, build_outside_strategy
 
@@ -105,6 +107,108 @@ class WeightNoise(keras.callbacks.Callback):
         self._noise = None
 
 
+class BranchEarlyStopping(keras.callbacks.Callback):
+    """Early stopping for each part of a model whose parts learn apart (each with its own loss, sharing no weight).
+
+    `branches` {validation metric: [layer names]}: once a branch's own metric
+    has not improved for `patience` epochs, its best weights come back and its
+    layers stop training (the train step is traced again without them); the
+    other branches train on, and the fit stops when none is left. Each
+    branch's best weights are kept in memory and, from a writer, as
+    `state_dir/METRIC.npz`, so that a resumed run (`history`: the metrics rows
+    of its finished epochs) replays the decisions and freezes what was frozen.
+    `mode` "max" or "min", as the metrics.
+    """
+
+    def __init__(self, branches, patience=0, mode="max", state_dir=None, history=(), write=True):
+        super().__init__()
+        self.branches, self.patience, self.mode = dict(branches), patience, mode
+        self.state_dir, self.history, self.write = state_dir and pathlib.Path(state_dir), list(history), write
+        self.best, self.best_epoch, self.waited, self.weights, self.frozen = {}, {}, {}, {}, set()
+
+    def on_train_begin(self, logs=None):
+        for row in self.history:  # a resumed run: the decisions made before the interruption, made again
+            self._account(row, int(row["epoch"]))
+            self.frozen.update(self._due())
+        for metric in self.best:
+            saved = self.state_dir and self.state_dir / f"{metric}.npz"
+            if saved and saved.exists():
+                with numpy.load(saved) as arrays:
+                    self.weights[metric] = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+        self._freeze(sorted(self.frozen))
+
+    def on_epoch_end(self, epoch, logs=None):
+        for metric in self._account(logs or {}, epoch):
+            self.weights[metric] = [w for name in self.branches[metric] for w in self._layer(name).get_weights()]
+            if self.write and self.state_dir:
+                self.state_dir.mkdir(parents=True, exist_ok=True)
+                numpy.savez(self.state_dir / f"{metric}.npz", *self.weights[metric])
+        self._freeze(self._due())
+
+    def _due(self):
+        return [m for m in self.branches if m not in self.frozen and self.waited.get(m, 0) > self.patience]
+
+    def _account(self, row, epoch):
+        """Update each running branch's best and wait from one epoch's metrics; return those that improved."""
+        improved = []
+        for metric in self.branches:
+            value = _finite(row.get(metric))
+            if metric in self.frozen or value is None:
+                continue
+            best = self.best.get(metric)
+            if best is None or (value > best if self.mode == "max" else value < best):
+                self.best[metric], self.best_epoch[metric], self.waited[metric] = value, epoch, 0
+                improved.append(metric)
+            else:
+                self.waited[metric] = self.waited.get(metric, 0) + 1
+        return improved
+
+    def _freeze(self, metrics):
+        """Put each branch of `metrics` back to its best weights (when kept) and stop training its layers."""
+        for metric in metrics:
+            layers = [self._layer(name) for name in self.branches[metric]]
+            weights = iter(self.weights.get(metric, ()))
+            for layer in layers:
+                if metric in self.weights:
+                    layer.set_weights([next(weights) for _ in layer.weights])
+                layer.trainable = False
+            self.frozen.add(metric)
+            print(f"{metric}: {self.best[metric]:.4f} at epoch {self.best_epoch[metric] + 1}, not bettered in "
+                  f"{self.waited[metric]} epoch(s) since: that epoch's weights back, no longer trained", flush=True)
+        if metrics:
+            self.model.make_train_function(force=True)
+            self.model.stop_training = len(self.frozen) == len(self.branches)
+
+    def _layer(self, name):
+        return self.model.get_layer(name)
+
+
+def _branch_stopping(branch_stopping, mode, run_dir, history_from):
+    """[BranchEarlyStopping] for `fit`'s branch_stopping (patience, branches), resumed from the chief's run
+    directory (`history_from`), which only the chief writes; [] without it."""
+    if not branch_stopping:
+        return []
+    patience, branches = branch_stopping
+    return [BranchEarlyStopping(branches, patience, mode, state_dir=history_from.branches_dir,
+                                history=_rows(history_from.metrics_csv), write=run_dir is history_from)]
+
+
+def _finite(value):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _rows(metrics_csv):
+    """The rows of a run's metrics.csv (none for a new run)."""
+    if not metrics_csv.exists():
+        return []
+    with open(metrics_csv, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def _last_value(metrics_csv, column):
     if not metrics_csv.exists():
         return 0.0
@@ -147,7 +251,7 @@ def progress_verbosity():
 
 
 def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_loss", mode="min",
-        patience=3, verbose="auto", extra_callbacks=(), reduce_lr_patience=None):
+        patience=3, verbose="auto", extra_callbacks=(), reduce_lr_patience=None, branch_stopping=None):
     """Train with checkpoints, early stopping and resume; leave the best model in run_dir.
 
     Running the same command again after an interruption continues from the
@@ -158,6 +262,9 @@ def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_
     `reduce_lr_patience` halves the learning rate after that many epochs
     without improvement. With an optimizer that averages the weights
     (`weight_averaging`), the average is what is validated and kept.
+    `branch_stopping` (patience, {validation metric: [layer names]}) stops
+    each branch of a model of independent parts at its own best epoch
+    (`BranchEarlyStopping`).
     """
     import tensorflow as tf
 
@@ -169,7 +276,7 @@ def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_
     with strategy.scope(), _built_beforehand(model, valid_data):
         return _fit(model, train_data, valid_data, run_dir, epochs=epochs, monitor=monitor, mode=mode,
                     patience=patience, verbose=verbose, extra_callbacks=extra_callbacks,
-                    reduce_lr_patience=reduce_lr_patience)
+                    reduce_lr_patience=reduce_lr_patience, branch_stopping=branch_stopping)
 
 
 @contextlib.contextmanager
@@ -188,11 +295,11 @@ def _built_beforehand(model, valid_data):
 
 
 def _fit(model, train_data, valid_data, run_dir, *, epochs, monitor, mode, patience, verbose, extra_callbacks,
-         reduce_lr_patience):
+         reduce_lr_patience, branch_stopping):
     if run_dir.writer:
         return _fit_into(model, train_data, valid_data, run_dir, run_dir.backup_dir, epochs=epochs, monitor=monitor,
                          mode=mode, patience=patience, verbose=verbose, extra_callbacks=extra_callbacks,
-                         reduce_lr_patience=reduce_lr_patience)
+                         reduce_lr_patience=reduce_lr_patience, branch_stopping=branch_stopping)
     # A worker that is not the chief saves as the chief does (saving may take part in the
     # workers' collective operations), but into a temporary directory removed at the end;
     # when restarted it restores the chief's backup, like every other worker.
@@ -201,13 +308,14 @@ def _fit(model, train_data, valid_data, run_dir, *, epochs, monitor, mode, patie
         return _fit_into(model, train_data, valid_data, RunDir(scratch, run_dir.app), run_dir.backup_dir,
                          history_from=run_dir,
                          epochs=epochs, monitor=monitor, mode=mode, patience=patience, verbose=0,
-                         extra_callbacks=extra_callbacks, reduce_lr_patience=reduce_lr_patience)
+                         extra_callbacks=extra_callbacks, reduce_lr_patience=reduce_lr_patience,
+                         branch_stopping=branch_stopping)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, monitor, mode, patience, verbose,
-              extra_callbacks, reduce_lr_patience, history_from=None):
+              extra_callbacks, reduce_lr_patience, branch_stopping=None, history_from=None):
     # Every worker must decide to save a checkpoint at the same epochs (saving takes part in
     # collective operations), so all start from the best value in the chief's metrics.
     history_from = history_from or run_dir
@@ -226,6 +334,9 @@ def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, mo
             str(run_dir.best_checkpoint), monitor=monitor, mode=mode, save_best_only=True,
             initial_value_threshold=best,
         ),
+        # After the checkpoint, which keeps the weights the epoch validated; a stopped branch's best come back
+        # for the next epoch.
+        *_branch_stopping(branch_stopping, mode, run_dir, history_from),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(run_dir.metrics_csv), append=True),

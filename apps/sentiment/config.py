@@ -11,21 +11,23 @@ CELLS = click.Choice(["rnn", "gru", "lstm"])
 AUTO_PRETRAIN_EPOCHS = 6  # the best start measured within issue 20's 45 minutes on IMDB (bench/results)
 
 
-class EpochsOrAuto(click.ParamType):
-    """A number of epochs (an int >= 0) or "auto"."""
+class CountOr(click.ParamType):
+    """A whole number (>= 0) or one word that stands for a choice made elsewhere ("auto", "off")."""
 
-    name = "N|auto"
+    def __init__(self, word, what):
+        self.word, self.what = word, what
+        self.name = f"N|{word}"
 
     def convert(self, value, param, ctx):
-        if value == "auto" or (isinstance(value, int) and value >= 0):
+        if value == self.word or (isinstance(value, int) and value >= 0):
             return value
         try:
-            epochs = int(value)
+            count = int(value)
         except (TypeError, ValueError):
-            epochs = -1
-        if epochs < 0:
-            self.fail(f"{value!r} is neither 'auto' nor a number of epochs (0 or more)", param, ctx)
-        return epochs
+            count = -1
+        if count < 0:
+            self.fail(f"{value!r} is neither {self.word!r} nor a number of {self.what} (0 or more)", param, ctx)
+        return count
 
 
 OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset="imdb_reviews",
@@ -57,12 +59,17 @@ OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset
            "(NBSVM's, Wang & Manning 2012; one counting pass over the training batches first; with --pipeline "
            "stream over the first --vocabulary-sample texts, read again). auto: naive-bayes in memory, where "
            "the pass reads the cached batches, zero with --pipeline stream.", legacy="zero"),
+    Option("branch_patience", 1, CountOr("off", "epochs"),
+           "Stop training each branch of the ensemble (the n-gram bag, each recurrent classifier) once its own "
+           "validation accuracy has not improved for N epochs, with its best epoch's weights back, while the "
+           "others train on: the bag overfits within an epoch or two, long before the recurrent branches are "
+           "done. off: every branch trains until the ensemble stops (--patience).", legacy="off", resumable=True),
 ) + pretrained_options() + Options(
     Option("init_from", None, click.Path(file_okay=False),
            "Start the word embedding and the first recurrent layer(s) (forward direction) from a word-level "
            "language model run of the text-generation app (Dai & Le 2015); --cell, --units and --embedding-dim "
            "must be its own. `python -m apps.sentiment lm-text` writes its training text."),
-    Option("pretrain_epochs", "auto", EpochsOrAuto(),
+    Option("pretrain_epochs", "auto", CountOr("auto", "epochs"),
            "Train a word-level language model of the training texts read forwards, and one read backwards, for "
            "N epochs each into RUN_DIR/language_models first (windows of 200 words, a softmax sampling 1,024 of "
            "a larger vocabulary, the encoder's cell, units and embedding), then start from them as --init-from "

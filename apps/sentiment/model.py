@@ -49,10 +49,15 @@ def build_model(options, vocabulary_size):
     return model
 
 
+def _suffix(branch):
+    """The suffix of a recurrent branch's layer names: branch 0 keeps the names of the single-model runs."""
+    return f"_{branch}" if branch else ""
+
+
 def _recurrent_features(ids, options, vocabulary_size, branch):
     """One recurrent encoder with its own embedding and seed: ids [B, T] -> pooled features [B, 4 units]."""
     seed = options["seed"] + 100 * branch
-    suffix = f"_{branch}" if branch else ""  # branch 0 keeps the names of the single-model runs
+    suffix = _suffix(branch)
     x = keras.layers.Embedding(vocabulary_size, options["embedding_dim"], mask_zero=True,
                                embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed),
                                name=f"embedding{suffix}")(ids)
@@ -139,12 +144,29 @@ def language_model_start(model, options, vocabularies=None, train=None):
     from apps.common.pretrained import language_model_start as start
 
     branches = range(options["recurrent_branches"])
-    suffix = lambda b: f"_{b}" if b else ""  # noqa: E731  the names _recurrent_features gives
-    kind = "bidirectional" if options["bidirectional"] else "rnn"
     return start(model, options, vocabularies["tokens"],
-                 embeddings=[model.get_layer(f"embedding{suffix(b)}") for b in branches],
-                 recurrent=[[model.get_layer(f"{kind}_{i}{suffix(b)}") for i in range(options["layers"])]
+                 embeddings=[model.get_layer(f"embedding{_suffix(b)}") for b in branches],
+                 recurrent=[[model.get_layer(name) for name in _recurrent_layer_names(options, b)]
                             for b in branches])
+
+
+def _recurrent_layer_names(options, branch):
+    """The recurrent layers of a branch, first to last, by the names _recurrent_features gives them."""
+    kind = "bidirectional" if options["bidirectional"] else "rnn"
+    return [f"{kind}_{i}{_suffix(branch)}" for i in range(options["layers"])]
+
+
+def branch_stopping(options):
+    """An `App.branch_stopping`: with --branch-patience N and more than one branch, (N, {the validation accuracy
+    of each branch: the layers with its weights}); None otherwise (a single classifier, or off)."""
+    patience = options.get("branch_patience", "off")
+    if patience == "off" or (options["recurrent_branches"] == 1 and not options["ngrams"]):
+        return None
+    branches = {f"val_rnn_{b}_accuracy": [f"embedding{_suffix(b)}", *_recurrent_layer_names(options, b),
+                                          f"recurrent_logit_{b}"] for b in range(options["recurrent_branches"])}
+    if options["ngrams"]:
+        branches["val_ngrams_accuracy"] = ["ngram_logit"]
+    return patience, branches
 
 
 def bag_start(options):
