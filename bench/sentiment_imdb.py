@@ -43,10 +43,13 @@ def summarise(metrics_csv, threshold=0.90):
         "minutes_to_90": float(reached["elapsed_seconds"]) / 60 if reached else None,
         "minutes": float(rows[-1]["elapsed_seconds"]) / 60,
         "curve": [[float(r["accuracy"]), float(r["val_accuracy"])] for r in rows],
+        # each branch of the ensemble alone on the validation split (runs with branches)
+        "branch_curves": {key[4:-9]: [float(r[key]) for r in rows] for key in rows[0]
+                          if key.startswith("val_") and key.endswith("_accuracy") and key != "val_accuracy"},
     }
 
 
-def plot(name, curve, path):
+def plot(name, curve, path, branch_curves=None):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -56,6 +59,8 @@ def plot(name, curve, path):
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.plot(epochs, [100 * c[0] for c in curve], "o-", label="training (dropout on)")
     ax.plot(epochs, [100 * c[1] for c in curve], "o-", label="validation")
+    for branch, values in (branch_curves or {}).items():
+        ax.plot(epochs, [100 * v for v in values], ".--", label=f"validation, {branch} alone")
     ax.set(xlabel="epoch", ylabel="accuracy (%)", title=f"sentiment, IMDB: {name}", xticks=list(epochs))
     ax.grid(alpha=0.3)
     ax.legend()
@@ -79,15 +84,16 @@ def write_table(runs):
         "| name | options beyond the defaults of the day (today's: one recurrent branch and the n-gram bag, which "
         "starts as naive Bayes, after language models of 6 epochs each way: `--pretrain-epochs auto`, "
         "since 2026-11-26; runs before it had no pretraining) | n-gram bag's start (from the run's config.json) | "
-        "adversarial epsilon (the same; 0: off, and for runs made before the option) | best val accuracy | at epoch | "
+        "adversarial epsilon (the same; 0: off, and for runs made before the option) | branch patience (the same; "
+        "off for runs made before the option) | best val accuracy | at epoch | "
         "epochs run | time to 90% | total time | the command's wall time |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, r in runs.items():
         t90 = f"{r['minutes_to_90']:.1f} min" if r["minutes_to_90"] is not None else "not reached"
         wall = f"{r['wall_minutes']:.1f} min" if "wall_minutes" in r else ""
         lines.append(f"| {name} | `{' '.join(r['options']) or '(defaults)'}` | {r.get('bag_start', '?')} | "
-                     f"{r.get('adversarial_epsilon', 0.0):g} | "
+                     f"{r.get('adversarial_epsilon', 0.0):g} | {r.get('branch_patience', '?')} | "
                      f"{100 * r['best_val_accuracy']:.2f}% | {r['best_epoch']} | {r['epochs_run']} | {t90} | "
                      f"{r['minutes']:.1f} min | {wall} |")
     (RESULTS / "sentiment_imdb.md").write_text("\n".join(lines) + "\n")
@@ -101,14 +107,18 @@ def bag_start(run_dir):
     return start(json.loads((run_dir / "config.json").read_text())["options"]) or "no bag"
 
 
-def fill_bag_starts(runs, runs_dir):
-    """Rows kept from before the bag-start and adversarial columns: read back from their runs where they remain."""
+def fill_from_configs(runs, runs_dir):
+    """Rows kept from before the bag-start, adversarial and branch-patience columns: read back from their runs'
+    config.json where they remain (a run made before an option was trained without it)."""
     for name, run in runs.items():
         config = runs_dir / f"imdb-{name}" / "config.json"
         if "bag_start" not in run and config.exists():
             run["bag_start"] = bag_start(runs_dir / f"imdb-{name}")
         if "adversarial_epsilon" not in run and config.exists():
             run["adversarial_epsilon"] = json.loads(config.read_text())["options"].get("adversarial_epsilon", 0.0)
+        if "branch_patience" not in run:  # rows whose run is gone were all made before the option: off
+            options = json.loads(config.read_text())["options"] if config.exists() else {}
+            run["branch_patience"] = options.get("branch_patience", "off")
 
 
 def write_memory_carve(source, folder):
@@ -139,7 +149,7 @@ def main():
     registry = RESULTS / "sentiment_imdb_runs.json"
     runs = json.loads(registry.read_text()) if registry.exists() else {}
     if args.redraw:
-        fill_bag_starts(runs, pathlib.Path(args.runs))
+        fill_from_configs(runs, pathlib.Path(args.runs))
         registry.write_text(json.dumps(runs, indent=1) + "\n")
         write_table(runs)
         return
@@ -158,9 +168,10 @@ def main():
     options = (["(the in-memory carve as two files)"] if args.memory_carve else []) + args.extra
     runs[args.name] = {"options": options, **summarise(run_dir / "metrics.csv"), "bag_start": bag_start(run_dir),
                        "wall_minutes": wall_minutes}
-    fill_bag_starts(runs, pathlib.Path(args.runs))
+    fill_from_configs(runs, pathlib.Path(args.runs))
     registry.write_text(json.dumps(runs, indent=1) + "\n")
-    plot(args.name, runs[args.name]["curve"], RESULTS / f"sentiment_imdb_{args.name}.png")
+    plot(args.name, runs[args.name]["curve"], RESULTS / f"sentiment_imdb_{args.name}.png",
+         runs[args.name]["branch_curves"])
     write_table(runs)
     print((RESULTS / "sentiment_imdb.md").read_text())
 
