@@ -83,7 +83,8 @@ def write_table(runs):
         "issue 20's 45.\n",
         "| name | options beyond the defaults of the day (today's: one recurrent branch and the n-gram bag, which "
         "starts as naive Bayes, after language models of 6 epochs each way: `--pretrain-epochs auto`, "
-        "since 2026-11-26; runs before it had no pretraining) | n-gram bag's start (from the run's config.json) | "
+        "since 2026-11-26; runs before it had no pretraining; each branch stopped at its own best, "
+        "`--branch-patience 1`, since 2026-11-27) | n-gram bag's start (from the run's config.json) | "
         "adversarial epsilon (the same; 0: off, and for runs made before the option) | branch patience (the same; "
         "off for runs made before the option) | best val accuracy | at epoch | "
         "epochs run | time to 90% | total time | the command's wall time |",
