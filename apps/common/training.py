@@ -21,17 +21,7 @@ from .rundir import RunDir
 
 def _best_so_far(metrics_csv, monitor, mode):
     """The best monitored value of epochs already logged (for a resumed run)."""
-    if not metrics_csv.exists():
-        return None
-    values = []
-    with open(metrics_csv, newline="") as handle:
-        for row in csv.DictReader(handle):
-            try:
-                value = float(row.get(monitor, "nan"))
-            except ValueError:
-                continue
-            if math.isfinite(value):
-                values.append(value)
+    values = [v for v in (_finite(row.get(monitor)) for row in _rows(metrics_csv)) if v is not None]
     if not values:
         return None
     return min(values) if mode == "min" else max(values)
@@ -210,10 +200,7 @@ def _rows(metrics_csv):
 
 
 def _last_value(metrics_csv, column):
-    if not metrics_csv.exists():
-        return 0.0
-    with open(metrics_csv, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = _rows(metrics_csv)
     try:
         return float(rows[-1][column]) if rows else 0.0
     except (KeyError, ValueError):
