@@ -113,13 +113,13 @@ def fill_from_configs(runs, runs_dir):
     config.json where they remain (a run made before an option was trained without it)."""
     for name, run in runs.items():
         config = runs_dir / f"imdb-{name}" / "config.json"
-        if "bag_start" not in run and config.exists():
+        options = json.loads(config.read_text())["options"] if config.exists() else None
+        if "bag_start" not in run and options is not None:
             run["bag_start"] = bag_start(runs_dir / f"imdb-{name}")
-        if "adversarial_epsilon" not in run and config.exists():
-            run["adversarial_epsilon"] = json.loads(config.read_text())["options"].get("adversarial_epsilon", 0.0)
+        if "adversarial_epsilon" not in run and options is not None:
+            run["adversarial_epsilon"] = options.get("adversarial_epsilon", 0.0)
         if "branch_patience" not in run:  # rows whose run is gone were all made before the option: off
-            options = json.loads(config.read_text())["options"] if config.exists() else {}
-            run["branch_patience"] = options.get("branch_patience", "off")
+            run["branch_patience"] = (options or {}).get("branch_patience", "off")
 
 
 def write_memory_carve(source, folder):
