@@ -109,8 +109,9 @@ def bag_start(run_dir):
 
 
 def fill_from_configs(runs, runs_dir):
-    """Rows kept from before the bag-start, adversarial and branch-patience columns: read back from their runs'
-    config.json where they remain (a run made before an option was trained without it)."""
+    """Rows kept from before the bag-start, adversarial and branch-patience columns and the branches' curves: read
+    back from their runs' config.json and metrics.csv where they remain (a run made before an option was trained
+    without it)."""
     for name, run in runs.items():
         config = runs_dir / f"imdb-{name}" / "config.json"
         options = json.loads(config.read_text())["options"] if config.exists() else None
@@ -120,6 +121,9 @@ def fill_from_configs(runs, runs_dir):
             run["adversarial_epsilon"] = options.get("adversarial_epsilon", 0.0)
         if "branch_patience" not in run:  # rows whose run is gone were all made before the option: off
             run["branch_patience"] = (options or {}).get("branch_patience", "off")
+        metrics = runs_dir / f"imdb-{name}" / "metrics.csv"
+        if "branch_curves" not in run and metrics.exists():
+            run["branch_curves"] = summarise(metrics)["branch_curves"]
 
 
 def write_memory_carve(source, folder):
