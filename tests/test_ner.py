@@ -217,6 +217,10 @@ def test_word_dropout_is_one_rate_a_rate_per_member_or_a_range_spread_over_the_m
     (["--word-dropout", "1"], "'1' is not a rate in [0, 1)"),
     (["--word-dropout", "0.5:1"], "'0.5:1' is not a rate in [0, 1)"),
     (["--word-dropout", "0.5:0.6:0.7"], "'0.5:0.6:0.7' is not a rate in [0, 1)"),
+    (["--member-patience", "soon"], "'soon' is neither 'off' nor a number of epochs (0 or more)"),
+    (["--member-patience", "1", "--ema-momentum", "0.9"],
+     "--member-patience puts a branch's best weights back, which --ema-momentum's averages would overwrite: give "
+     "--member-patience off with --ema-momentum"),
 ])
 def test_word_dropout_per_member_is_checked_before_anything_is_written(tmp_path, args, message):
     train = write_conll(tmp_path / "train.txt", ner_sentences(20, seed=2))
@@ -227,8 +231,10 @@ def test_word_dropout_per_member_is_checked_before_anything_is_written(tmp_path,
 
 @pytest.mark.tf_only
 def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_path):
-    """With per-member word dropout, the auxiliary language-modelling cost (--lm-weight) and adversarial
-    training (--adversarial-epsilon)."""
+    """With per-member word dropout, the auxiliary language-modelling cost (--lm-weight), adversarial
+    training (--adversarial-epsilon) and each member stopped at its own best (--member-patience)."""
+    import csv
+
     import numpy as np
     import tensorflow as tf
 
@@ -242,9 +248,10 @@ def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_pat
     run_dir = str(tmp_path / "run")
     result = CliRunner().invoke(cli, ["train", "--run-dir", run_dir, "--train-file", train, "--valid-file", valid,
                                       "--epochs", "5", *NER_SMALL, "--ensemble", "2", "--word-dropout", "0.1,0.3",
-                                      "--lm-weight", "0.1", "--lm-words", "12", "--adversarial-epsilon", "0.05"],
-                                catch_exceptions=False)
+                                      "--lm-weight", "0.1", "--lm-words", "12", "--adversarial-epsilon", "0.05",
+                                      "--member-patience", "1"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    _check_member_stopping(tmp_path / "run", csv)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["options"]["word_dropout"] == [0.1, 0.3]
     result = CliRunner().invoke(cli, ["evaluate", "--run-dir", run_dir, "--test-file", valid])
     assert result.exit_code == 0, result.output
@@ -270,6 +277,30 @@ def test_an_ensemble_trains_evaluates_predicts_and_exports_as_one_tagger(tmp_pat
     served = tf.saved_model.load(str(tmp_path / "models" / "ner" / "1")).signatures["serving_default"]
     tags = served(sentences=tf.constant([text]))["tags"].numpy()[0].tolist()
     assert tags[:6] == [b"B-PER", b"I-PER", b"O", b"O", b"B-LOC", b"O"]
+
+
+def _check_member_stopping(run_dir, csv):
+    """Each member's layers own exactly its weights, every weight is a member's, each member's validation F1 is
+    logged every epoch, and the members stopped where the rule, replayed on those figures, stops them."""
+    from apps.common.app import load_run
+    from apps.common.training import BranchEarlyStopping
+    from apps.ner.cli import APP
+    from apps.ner.model import member_stopping
+
+    run = load_run(APP, run_dir)
+    patience, members = member_stopping(run.options)
+    assert patience == 1 and list(members) == ["val_f1_member_0", "val_f1_member_1"] and \
+        DEFAULTS["member_patience"] == "off"
+    owned = [id(w) for names in members.values() for name in names for w in run.model.get_layer(name).weights]
+    assert sorted(owned) == sorted(id(w) for w in run.model.weights)
+    rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
+    assert all(0 <= float(row[metric]) <= 1 for row in rows for metric in members)
+    rule = BranchEarlyStopping(members, patience)
+    for row in rows:
+        rule._account(row, int(row["epoch"]))
+        rule.frozen.update(rule._due())
+    assert len(rows) == 5 or len(rule.frozen) == 2  # 5 epochs asked, --patience 20 (NER_SMALL)
+    assert sorted(path.stem for path in (run_dir / "checkpoints" / "branches").iterdir()) == sorted(members)
 
 
 def test_a_story_agrees_on_each_names_type_and_finds_names_it_missed():

@@ -107,6 +107,71 @@ def test_averaged_weights_are_the_ones_validated_kept_and_resumed(tmp_path):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+def _shuffled_run(run_path, epochs):
+    """A tiny regression trained by `fit` with SGD on batches reshuffled every epoch from a seed, as every
+    pipeline here makes them; returns the model's weights at the end."""
+    import tensorflow as tf
+
+    from apps.common.rundir import RunDir
+    from apps.common.training import fit
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="dense")])
+    model.compile(keras.optimizers.SGD(0.05), loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3)).astype("float32")
+    y = (x @ np.array([[1, -1], [2, 0], [0, 3]], "float32") + 0.5).astype("float32")
+    train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(16, seed=3, reshuffle_each_iteration=True).batch(4)
+    valid = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    fit(model, train, valid, RunDir(run_path, "test"), epochs=epochs, patience=10, verbose=0)
+    return model.get_weights()
+
+
+def test_a_resumed_run_sees_each_epoch_in_the_uninterrupted_runs_order(tmp_path):
+    # Each call builds its dataset anew, as a new process does; the resumed run's epochs 2 and 3 must be
+    # shuffled as the uninterrupted run's were, or its weights part from them.
+    whole = _shuffled_run(tmp_path / "whole", epochs=3)
+    _shuffled_run(tmp_path / "resumed", epochs=1)
+    resumed = _shuffled_run(tmp_path / "resumed", epochs=3)
+    for got, want in zip(resumed, whole):
+        np.testing.assert_array_equal(got, want)
+    # The order does matter here: a run whose every epoch had the first epoch's order ends elsewhere.
+    _shuffled_run(tmp_path / "restarted", epochs=1)
+    (tmp_path / "restarted" / "metrics.csv").unlink()  # the run forgets its epochs: epoch 2 is shuffled as 1 was
+    restarted = _shuffled_run(tmp_path / "restarted", epochs=3)
+    assert not all(np.array_equal(got, want) for got, want in zip(restarted, whole))
+
+
+def _scripted_run(run_path, epochs, scores=(0.5, 0.7, 0.6, 0.65, 0.66, 0.9)):
+    """A tiny regression trained by `fit` with early stopping (patience 2) and learning-rate halving (patience 1)
+    on a scripted validation score; returns metrics.csv's rows (epoch, learning rate, score)."""
+    import tensorflow as tf
+
+    from apps.common.rundir import RunDir
+    from apps.common.training import fit
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="dense")])
+    model.compile(keras.optimizers.SGD(0.08), loss="mse")
+    x = np.ones((8, 3), "float32")
+    train = tf.data.Dataset.from_tensor_slices((x, x[:, :2])).batch(4)
+    script = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: logs.update(
+        val_score=scores[epoch], rate=float(model.optimizer.learning_rate)))  # the epoch's rate, before halving
+    fit(model, train, train, RunDir(run_path, "test"), epochs=epochs, monitor="val_score", mode="max", patience=2,
+        reduce_lr_patience=1, verbose=0, extra_callbacks=[script])
+    return [(row["epoch"], round(float(row["rate"]), 6), row["val_score"])
+            for row in csv.DictReader(open(run_path / "metrics.csv"))]
+
+
+def test_a_resumed_run_stops_and_halves_the_learning_rate_when_the_uninterrupted_one_does(tmp_path):
+    whole = _scripted_run(tmp_path / "whole", epochs=6)
+    # Epoch 2 (0.6) does not better epoch 1 (0.7): the rate is halved after it; epoch 3 (0.65) neither: halved
+    # again, and the second epoch without improvement stops the run.
+    assert [(epoch, rate) for epoch, rate, _ in whole] == [("0", 0.08), ("1", 0.08), ("2", 0.08), ("3", 0.04)]
+    _scripted_run(tmp_path / "resumed", epochs=3)  # interrupted after epoch 2, one epoch without improvement
+    assert _scripted_run(tmp_path / "resumed", epochs=6) == whole
+
+
 A_SCORES = [0.5, 0.6, 0.7, 0.8, 0.9]  # branch a keeps improving
 B_SCORES = [0.5, 0.7, 0.6, 0.65, 0.9]  # branch b's best is epoch 1; patience 0 stops it after epoch 2
 

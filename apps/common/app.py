@@ -96,7 +96,9 @@ class App:
     write_saved_model(path, trained, **export options) -> None
     callbacks(options, encoders, valid dataset) -> extra Keras callbacks (default none)
     branch_stopping(options) -> (patience, {validation metric: [layer names]}) or None: parts of the model that
-        learn apart, each stopped at its own best epoch (`training.BranchEarlyStopping`)
+        learn apart, each stopped at its own best epoch (`training.BranchEarlyStopping`); `branch_stopping_option`
+        names the option that turns it off (refused with --ema-momentum, whose average would overwrite the
+        weights put back)
     check_options(options) -> raise UserError for options that cannot train, before anything is read or written
     check_run(options, path) -> raise UserError for a run this app's commands cannot use
     check_export(trained, **export options) -> raise UserError before anything is written
@@ -121,6 +123,7 @@ class App:
     write_saved_model: typing.Callable
     callbacks: typing.Callable = lambda options, encoders, valid: []
     branch_stopping: typing.Callable = lambda options: None
+    branch_stopping_option: str = None
     check_options: typing.Callable = lambda options: None
     check_run: typing.Callable = lambda options, path: None
     check_export: typing.Callable = lambda trained, **export_options: None
@@ -140,6 +143,10 @@ def train(app, run_dir, given):
     strategy = make_strategy(unrecorded.get("strategy") or "default", unrecorded.get("cpu_replicas"))
     options = app.options.resolve(given)
     app.check_options(options)
+    if options.get("ema_momentum") and app.branch_stopping(options):
+        flag = "--" + app.branch_stopping_option.replace("_", "-")
+        raise UserError(f"{flag} puts a branch's best weights back, which --ema-momentum's averages would "
+                        f"overwrite: give {flag} off with --ema-momentum")
     run = RunDir(run_dir, app.name)
     common.seed_everything(options.seed)
     data = app.read_training_data(options)
@@ -152,17 +159,19 @@ def train(app, run_dir, given):
     fresh = not (resuming and any(run.backup_dir.glob("*")))  # a backup's weights replace any start
     # The pretraining hook sees the unrecorded options too: what it may do depends on the strategy.
     start = app.pretrain(RunOptions({**options, **unrecorded}), run) if fresh else options
+    from .training import counting_passes, fit
+
     with strategy.scope():
         model = app.build_model(options, encoders)
-        if fresh:
-            app.initialize(model, start, vocabularies, train_ds)
-    from .training import fit
-
+        if fresh:  # its passes over the training data are recorded: a resumed run skips them in the shuffle order
+            counted, passes = counting_passes(train_ds)
+            app.initialize(model, start, vocabularies, counted)
+            run.write_data_passes(passes())
     try:
         fit(model, train_ds, valid_ds, run, epochs=options.epochs, monitor=app.monitor, mode=app.mode,
             patience=options.patience, extra_callbacks=app.callbacks(options, encoders, valid_ds),
             reduce_lr_patience=options.get(app.reduce_lr_option) if app.reduce_lr_option else None,
-            branch_stopping=app.branch_stopping(options))
+            branch_stopping=app.branch_stopping(options), skipped_passes=0 if fresh else run.read_data_passes())
     except Exception as err:  # a bad line met while streaming: its own one-line error, the last epoch kept
         from datasets.streaming import raise_stream_error
 

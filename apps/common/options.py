@@ -15,6 +15,25 @@ import click
 UNSET = object()
 
 
+class CountOr(click.ParamType):
+    """A whole number (>= 0) or one word that stands for a choice made elsewhere ("auto", "off")."""
+
+    def __init__(self, word, what):
+        self.word, self.what = word, what
+        self.name = f"N|{word}"
+
+    def convert(self, value, param, ctx):
+        if value == self.word or (isinstance(value, int) and value >= 0):
+            return value
+        try:
+            count = int(value)
+        except (TypeError, ValueError):
+            count = -1
+        if count < 0:
+            self.fail(f"{value!r} is neither {self.word!r} nor a number of {self.what} (0 or more)", param, ctx)
+        return count
+
+
 @dataclasses.dataclass(frozen=True)
 class Option:
     """One command-line option.

@@ -60,6 +60,10 @@ class RunDir:
     backup_dir = property(lambda self: self.path / "backup")
     branches_dir = property(lambda self: self.path / "checkpoints" / "branches")  # BranchEarlyStopping's best
     logs_dir = property(lambda self: self.path / "logs")
+    # What a resumed run needs to repeat the uninterrupted one: the passes over the training data made before
+    # training (`training.counting_passes`) and the random-number state after the last epoch (`RandomStateBackup`).
+    data_passes_path = property(lambda self: self.path / "checkpoints" / "data_passes_before_training")
+    random_state_path = property(lambda self: self.path / "checkpoints" / "random_state.npz")
     metrics_csv = property(lambda self: self.path / "metrics.csv")
     evaluation_path = property(lambda self: self.path / "evaluation.json")
 
@@ -76,6 +80,21 @@ class RunDir:
         if not path.exists():
             raise UserError(f"{self.path}: no vocabulary '{name}' in the run directory")
         return path.read_text(encoding="utf-8").split("\n")[:-1]
+
+    def write_data_passes(self, passes):
+        """Record how many passes over the training data a new run made before its first epoch."""
+        if self.writer:
+            atomic_write_text(self.data_passes_path, f"{passes}\n")
+
+    def read_data_passes(self):
+        """The passes recorded by `write_data_passes` (0 for a run made before they were)."""
+        path = self.data_passes_path
+        if not path.exists():
+            return 0
+        text = path.read_text(encoding="utf-8").strip()
+        if not text.isdigit():
+            raise UserError(f"{path}: expected a count of passes, found {text[:40]!r}")
+        return int(text)
 
     def read_config(self):
         """The run's config; refuses a directory of another app or format."""

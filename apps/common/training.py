@@ -8,6 +8,7 @@ import pathlib
 import shutil
 import tempfile
 import time
+import types
 import warnings
 
 import keras
@@ -40,6 +41,95 @@ class ElapsedTime(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["elapsed_seconds"] = round(self.already + time.monotonic() - self.start, 1)
+
+
+class RandomStateBackup(keras.callbacks.Callback):
+    """Saves the model's random-number state (its `SeedGenerator`s: dropout's masks, say) after every epoch
+    into `path`, and puts it back when a run resumes after `completed_epochs`, from `restore_from`.
+
+    BackupAndRestore keeps the weights and the optimizer, but not these states
+    (they are among `model.variables` but not `model.weights`), so a resumed
+    run would draw the masks of its first epoch again. A state saved after
+    another epoch than the last completed one (a crash between the two saves)
+    or for another model is left alone.
+    """
+
+    def __init__(self, path, completed_epochs, restore_from=None):
+        super().__init__()
+        self.path, self.completed = pathlib.Path(path), completed_epochs
+        self.restore_from = pathlib.Path(restore_from or path)
+
+    def _states(self):
+        weights = {id(variable) for variable in self.model.weights}
+        return [variable for variable in self.model.variables if id(variable) not in weights]
+
+    def on_train_begin(self, logs=None):
+        if not self.completed or not self.restore_from.exists():
+            return
+        with numpy.load(self.restore_from) as saved:
+            values = [saved[f"state_{i}"] for i in range(len(saved.files) - 1)]
+            epoch = int(saved["epoch"])
+        states = self._states()
+        if epoch == self.completed - 1 and [v.shape for v in values] == [tuple(s.shape) for s in states]:
+            for state, value in zip(states, values):
+                state.assign(value)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(tmp, "wb") as handle:
+            numpy.savez(handle, epoch=epoch, **{f"state_{i}": numpy.asarray(state)
+                                                 for i, state in enumerate(self._states())})
+        os.replace(tmp, self.path)
+
+
+class _Replayed:
+    """A mixin for a Keras callback that counts epochs without improvement (EarlyStopping,
+    ReduceLROnPlateau): a resumed run's starts where the uninterrupted run's was, by replaying the epochs
+    logged in `history` (metrics.csv's rows) on a stand-in model, so that the resumed run stops, and halves
+    its learning rate, at the epochs the uninterrupted one would have. The stand-in takes what the replay
+    sets (`stop_training`, the learning rate) instead of the model, whose restored optimizer already has the
+    learning rate of the last epoch."""
+
+    def __init__(self, *args, history=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.history = list(history)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        model = self.model
+        # metrics.csv does not log the learning rate: the replay's starts far above ReduceLROnPlateau's floor
+        # (min_lr), which it never reaches, where it would stop halving and, unlike the run's, count epochs on.
+        stand_in_optimizer = types.SimpleNamespace(learning_rate=1e30)
+        self.replayed_rates = [stand_in_optimizer.learning_rate]  # and after each epoch replayed
+        try:
+            for row in self.history:
+                logged = {name: value for name, value in ((name, _finite(text)) for name, text in row.items())
+                          if value is not None}
+                self.set_model(types.SimpleNamespace(stop_training=False, optimizer=stand_in_optimizer))
+                super().on_epoch_end(int(row["epoch"]), logged)
+                self.replayed_rates.append(stand_in_optimizer.learning_rate)
+        finally:
+            self.set_model(model)
+
+
+class ResumedEarlyStopping(_Replayed, keras.callbacks.EarlyStopping):
+    """keras.callbacks.EarlyStopping that a resumed run continues (`_Replayed`)."""
+
+
+class ResumedReduceLROnPlateau(_Replayed, keras.callbacks.ReduceLROnPlateau):
+    """keras.callbacks.ReduceLROnPlateau that a resumed run continues (`_Replayed`). The backup of an epoch is
+    saved before this callback halves the rate at its end (it needs the epoch's validation metrics, which
+    the callbacks after the backup add), so a halving the replay makes at the last epoch logged is made
+    again on the restored optimizer."""
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if len(self.replayed_rates) > 1 and self.replayed_rates[-1] < self.replayed_rates[-2]:  # at the last epoch
+            optimizer = self.model.optimizer
+            rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+            if rate > self.min_lr:
+                optimizer.learning_rate = max(rate * self.factor, self.min_lr)
 
 
 class StepLog(keras.callbacks.Callback):
@@ -224,10 +314,11 @@ def _averaged_weights(model):
     return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if getattr(optimizer, "use_ema", False) else []
 
 
-def _reduce_lr(monitor, mode, patience):
+def _reduce_lr(monitor, mode, patience, history):
     if not patience:
         return []
-    return [keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=0.5, patience=patience, min_lr=1e-5)]
+    return [ResumedReduceLROnPlateau(monitor=monitor, mode=mode, factor=0.5, patience=patience, min_lr=1e-5,
+                                     history=history)]
 
 
 def progress_verbosity():
@@ -238,7 +329,8 @@ def progress_verbosity():
 
 
 def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_loss", mode="min",
-        patience=3, verbose="auto", extra_callbacks=(), reduce_lr_patience=None, branch_stopping=None):
+        patience=3, verbose="auto", extra_callbacks=(), reduce_lr_patience=None, branch_stopping=None,
+        skipped_passes=0):
     """Train with checkpoints, early stopping and resume; leave the best model in run_dir.
 
     Running the same command again after an interruption continues from the
@@ -251,7 +343,11 @@ def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_
     (`weight_averaging`), the average is what is validated and kept.
     `branch_stopping` (patience, {validation metric: [layer names]}) stops
     each branch of a model of independent parts at its own best epoch
-    (`BranchEarlyStopping`).
+    (`BranchEarlyStopping`). A resumed run sees each epoch's batches in the
+    order, and draws the random numbers (dropout), of the uninterrupted run
+    (`_epoch_ordered`, `RandomStateBackup`); `skipped_passes` are the passes
+    over `train_data` a new run made before training (`counting_passes`) that
+    this one did not.
     """
     import tensorflow as tf
 
@@ -263,7 +359,8 @@ def fit(model, train_data, valid_data, run_dir: RunDir, *, epochs, monitor="val_
     with strategy.scope(), _built_beforehand(model, valid_data):
         return _fit(model, train_data, valid_data, run_dir, epochs=epochs, monitor=monitor, mode=mode,
                     patience=patience, verbose=verbose, extra_callbacks=extra_callbacks,
-                    reduce_lr_patience=reduce_lr_patience, branch_stopping=branch_stopping)
+                    reduce_lr_patience=reduce_lr_patience, branch_stopping=branch_stopping,
+                    skipped_passes=skipped_passes)
 
 
 @contextlib.contextmanager
@@ -282,11 +379,12 @@ def _built_beforehand(model, valid_data):
 
 
 def _fit(model, train_data, valid_data, run_dir, *, epochs, monitor, mode, patience, verbose, extra_callbacks,
-         reduce_lr_patience, branch_stopping):
+         reduce_lr_patience, branch_stopping, skipped_passes):
     if run_dir.writer:
         return _fit_into(model, train_data, valid_data, run_dir, run_dir.backup_dir, epochs=epochs, monitor=monitor,
                          mode=mode, patience=patience, verbose=verbose, extra_callbacks=extra_callbacks,
-                         reduce_lr_patience=reduce_lr_patience, branch_stopping=branch_stopping)
+                         reduce_lr_patience=reduce_lr_patience, branch_stopping=branch_stopping,
+                         skipped_passes=skipped_passes)
     # A worker that is not the chief saves as the chief does (saving may take part in the
     # workers' collective operations), but into a temporary directory removed at the end;
     # when restarted it restores the chief's backup, like every other worker.
@@ -296,17 +394,69 @@ def _fit(model, train_data, valid_data, run_dir, *, epochs, monitor, mode, patie
                          history_from=run_dir,
                          epochs=epochs, monitor=monitor, mode=mode, patience=patience, verbose=0,
                          extra_callbacks=extra_callbacks, reduce_lr_patience=reduce_lr_patience,
-                         branch_stopping=branch_stopping)
+                         branch_stopping=branch_stopping, skipped_passes=skipped_passes)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def counting_passes(train_data):
+    """(data, passes): `train_data` (a tf.data.Dataset) as a dataset that counts the passes read over it, and a
+    function that returns that count. For a new run's start (`App.initialize`), which a resumed run skips:
+    `fit(skipped_passes=...)` then moves the shuffle order on by as many. A pass is counted when its first
+    batch is read, which is when `train_data`'s own iterator (and its shuffle order) is made.
+    """
+    import tensorflow as tf
+
+    passes = [0]
+
+    def count(index):
+        passes[0] += 1
+        return index
+
+    counted = tf.data.Dataset.range(1).map(lambda index: tf.py_function(count, [index], tf.int64)) \
+        .flat_map(lambda _: train_data)
+    if train_data.cardinality() >= 0:
+        counted = counted.apply(tf.data.experimental.assert_cardinality(train_data.cardinality()))
+    return counted, lambda: passes[0]
+
+
+def _epoch_ordered(train_data, skipped_passes):
+    """`train_data` (a tf.data.Dataset) made to give a resumed run the epoch orders the uninterrupted run had;
+    `skipped_passes`: the passes over it the uninterrupted run had made by then that this process has not
+    (its completed epochs and any pass before training, `counting_passes`).
+
+    A dataset shuffled with a seed and `reshuffle_each_iteration` (every
+    pipeline here) draws each epoch's order from a seed generator that
+    advances once per iterator made. A new process starts that generator
+    over, so a resumed run would see epoch 1's order again and part from the
+    uninterrupted run. Keras also makes iterators it never reads (a spare one
+    at each epoch's end when the size is known), so the data is wrapped in a
+    one-element `flat_map`, which makes its inner iterator only when the first
+    batch is read: the generator then advances once per epoch trained, and
+    making (and dropping) `skipped_passes` iterators first moves it on to the
+    epoch the run resumes at. An iterator only starts reading when asked for
+    its first batch. The wrapper keeps the data's size and options.
+    """
+    import tensorflow as tf
+
+    if not isinstance(train_data, tf.data.Dataset):
+        return train_data
+    for _ in range(skipped_passes):
+        iter(train_data)
+    wrapped = tf.data.Dataset.range(1).flat_map(lambda _: train_data)
+    if train_data.cardinality() >= 0:
+        wrapped = wrapped.apply(tf.data.experimental.assert_cardinality(train_data.cardinality()))
+    return wrapped.with_options(train_data.options())
+
+
 def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, monitor, mode, patience, verbose,
-              extra_callbacks, reduce_lr_patience, branch_stopping=None, history_from=None):
+              extra_callbacks, reduce_lr_patience, branch_stopping=None, history_from=None, skipped_passes=0):
     # Every worker must decide to save a checkpoint at the same epochs (saving takes part in
     # collective operations), so all start from the best value in the chief's metrics.
     history_from = history_from or run_dir
     best = _best_so_far(history_from.metrics_csv, monitor, mode)
+    logged_epochs = _rows(history_from.metrics_csv)  # the epochs already trained, for the callbacks that count them
+    completed = len(logged_epochs)
     run_dir.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
     backup = dict(save_freq="epoch", delete_checkpoint=False)  # kept after the end: more --epochs continue
     callbacks = [
@@ -324,14 +474,17 @@ def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, mo
         # After the checkpoint, which keeps the weights the epoch validated; a stopped branch's best come back
         # for the next epoch.
         *_branch_stopping(branch_stopping, mode, run_dir, history_from),
-        keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience),
+        ResumedEarlyStopping(monitor=monitor, mode=mode, patience=patience, history=logged_epochs),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(run_dir.metrics_csv), append=True),
         keras.callbacks.TensorBoard(str(run_dir.logs_dir)),
     ]
-    callbacks += _reduce_lr(monitor, mode, reduce_lr_patience)
+    callbacks += _reduce_lr(monitor, mode, reduce_lr_patience, logged_epochs)
+    # Last: the epoch's other callbacks may draw random numbers too (a validation F1's predictions do).
+    callbacks.append(RandomStateBackup(run_dir.random_state_path, completed, history_from.random_state_path))
     if os.environ.get("SEQAPPS_STEP_LOG"):
         callbacks.append(StepLog(os.environ["SEQAPPS_STEP_LOG"]))
+    train_data = _epoch_ordered(train_data, skipped_passes + completed)
     with warnings.catch_warnings():
         # A streamed pipeline's size is learnt by its first epoch, which Keras reports as running "out of data".
         warnings.filterwarnings("ignore", message="Your input ran out of data")

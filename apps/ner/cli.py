@@ -14,7 +14,9 @@ APP = harness.App(
     read_training_data=data.read_training_data, build_vocabularies=data.build_vocabularies,
     make_encoders=data.make_encoders, make_datasets=data.make_datasets, build_model=model.build_run_model,
     write_saved_model=serving.write_run, initialize=word_vectors("word_embedding", "words"),
-    callbacks=lambda options, encoders, valid: [evaluate.entity_f1_callback(valid, options.tags)],
+    callbacks=lambda options, encoders, valid: [evaluate.entity_f1_callback(
+        valid, options.tags, members=model.member_stopping(options) is not None)],
+    branch_stopping=model.member_stopping, branch_stopping_option="member_patience",
     reduce_lr_option="reduce_lr_patience", check_options=config.check_options,
 )
 

@@ -3,7 +3,8 @@
 import click
 
 from apps.common.options import (
-    Option, Options, adversarial_options, data_options, pretrained_options, streaming_options, training_options,
+    CountOr, Option, Options, adversarial_options, data_options, pretrained_options, streaming_options,
+    training_options,
 )
 
 APP = "ner"
@@ -87,6 +88,11 @@ OPTIONS = data_options(train_help="CoNLL column file.", dataset="conll2003",
            "Share of words replaced by the unknown word in training: one rate for every member of the --ensemble, "
            "N comma-separated rates (one per member), or a range LOW:HIGH spread evenly over the members (the "
            "default gives three members 0.5, 0.6 and 0.7; one tagger 0.5), so that they differ by more than the seed."),
+    Option("member_patience", "off", CountOr("off", "epochs"),
+           "With an --ensemble, stop training each tagger once its own validation F1 (decoded alone) has not "
+           "improved for N epochs, with its best epoch's weights back, while the others train on; the ensemble "
+           "still decodes from every tagger's scores, and the run ends when all have stopped or at --patience. "
+           "off: every tagger trains until the ensemble stops.", legacy="off", resumable=True),
     Option("lm_weight", 0.0, click.FloatRange(min=0),
            "Weight of an auxiliary language-modelling cost (Rei 2017): in training, each member's BiRNN also "
            "predicts the next word from its forward states and the previous word from its backward states. "

@@ -58,17 +58,23 @@ def _names(ids, lengths, tag_names):
     return [[tag_names[i] for i in row[:n]] for row, n in zip(ids, lengths)]
 
 
-def entity_f1_callback(dataset, tag_names):
-    """A Keras callback adding the validation entity F1 (conlleval) to each epoch's logs as val_f1."""
+def entity_f1_callback(dataset, tag_names, members=False):
+    """A Keras callback adding the validation entity F1 (conlleval) to each epoch's logs as val_f1; with
+    `members`, also each tagger's of an ensemble, decoded alone, as `member_f1_name(m)`."""
     import keras
+
+    from .model import member_f1_name
 
     class EntityF1(keras.callbacks.Callback):
         tag = None
 
         def on_epoch_end(self, epoch, logs=None):
             if logs is not None:
-                self.tag = self.tag or tagging_fn(self.model)
-                logs["val_f1"] = score_dataset(self.model, dataset, tag_names, self.tag)["f1"]
+                self.tag = self.tag or tagging_fn(self.model, members)
+                scores = score_dataset(self.model, dataset, tag_names, self.tag, members)
+                logs["val_f1"] = scores["f1"]
+                for m, member in enumerate(scores.get("members", ())):
+                    logs[member_f1_name(m)] = member["f1"]
 
     return EntityF1()
 

@@ -45,6 +45,31 @@ def _suffix(member):
     return f"_{member}" if member else ""  # member 0 keeps the names of the single-tagger runs
 
 
+def member_f1_name(member):
+    """The validation metric of one tagger of an ensemble, decoded alone (`entity_f1_callback`)."""
+    return f"val_f1_member_{member}"
+
+
+def member_stopping(options):
+    """An `App.branch_stopping`: with --member-patience N and an --ensemble, (N, {each tagger's own validation
+    F1: the layers with its weights}); None otherwise (a single tagger, or off)."""
+    patience = options.get("member_patience", "off")
+    if patience == "off" or options["ensemble"] == 1:
+        return None
+    return patience, {member_f1_name(m): _member_layer_names(options, m) for m in range(options["ensemble"])}
+
+
+def _member_layer_names(options, member):
+    """The layers of one tagger that have weights, by the names build_model gives them."""
+    suffix = _suffix(member)
+    names = [f"word_embedding{suffix}", *([f"char_cnn{suffix}"] if options["char_features"] else []),
+             *(f"bidirectional_{i}{suffix}" for i in range(options["layers"])),
+             *([f"neighbour_words{suffix}"] if options["lm_weight"] > 0 else [])]
+    if options["output"] == "crf":
+        return names + [f"emissions{suffix}", f"crf{suffix}"]
+    return names + [f"tag_probabilities{suffix}"]
+
+
 def _tagger_features(options, words, chars, num_words, num_chars, member):
     """One member's word embedding, character CNN and BiRNN: -> features [B, T, 2 units]."""
     seed, suffix = options["seed"] + 100 * member, _suffix(member)

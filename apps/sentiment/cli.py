@@ -33,9 +33,6 @@ def check_options(options):
     if options.get("init_backward_from") and not (options.get("init_from") and options["bidirectional"]):
         raise UserError("--init-backward-from starts a bidirectional encoder's backward direction: it needs "
                         "--init-from (the forward language model) and --bidirectional")
-    if options.get("ema_momentum") and model.branch_stopping(options):
-        raise UserError("--branch-patience puts a branch's best weights back, which --ema-momentum's averages "
-                        "would overwrite: give --branch-patience off with --ema-momentum")
     if options.get("init_from"):
         check_language_model(options)
     if options.get("init_backward_from"):
@@ -48,6 +45,7 @@ APP = harness.App(
     make_encoders=data.make_encoders, make_datasets=data.make_datasets, build_model=model.build_run_model,
     write_saved_model=serving.write_run, initialize=initialize, check_options=check_options,
     pretrain=model.pretrain_language_models, branch_stopping=model.branch_stopping,
+    branch_stopping_option="branch_patience",
 )
 
 

@@ -3,31 +3,13 @@
 import click
 
 from apps.common.options import (
-    Option, Options, adversarial_options, data_options, pretrained_options, streaming_options, training_options,
+    CountOr, Option, Options, adversarial_options, data_options, pretrained_options, streaming_options,
+    training_options,
 )
 
 APP = "sentiment"
 CELLS = click.Choice(["rnn", "gru", "lstm"])
 AUTO_PRETRAIN_EPOCHS = 6  # the best start measured within issue 20's 45 minutes on IMDB (bench/results)
-
-
-class CountOr(click.ParamType):
-    """A whole number (>= 0) or one word that stands for a choice made elsewhere ("auto", "off")."""
-
-    def __init__(self, word, what):
-        self.word, self.what = word, what
-        self.name = f"N|{word}"
-
-    def convert(self, value, param, ctx):
-        if value == self.word or (isinstance(value, int) and value >= 0):
-            return value
-        try:
-            count = int(value)
-        except (TypeError, ValueError):
-            count = -1
-        if count < 0:
-            self.fail(f"{value!r} is neither {self.word!r} nor a number of {self.what} (0 or more)", param, ctx)
-        return count
 
 
 OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset="imdb_reviews",
