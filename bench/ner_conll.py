@@ -45,18 +45,26 @@ FILES = {
 def summarise(metrics_csv):
     rows = list(csv.DictReader(open(metrics_csv)))
     best = max(rows, key=lambda r: float(r["val_f1"]))
+    members = sorted((name for name in rows[0] if name.startswith("val_f1_member_")), key=lambda n: int(n[14:]))
     return {"f1": float(best["val_f1"]), "epoch": int(best["epoch"]) + 1, "epochs_run": len(rows),
-            "minutes": float(rows[-1]["elapsed_seconds"]) / 60, "curve": [float(r["val_f1"]) for r in rows]}
+            "minutes": float(rows[-1]["elapsed_seconds"]) / 60, "curve": [float(r["val_f1"]) for r in rows],
+            # each member's own F1 by epoch, logged with --member-patience
+            **({"member_curves": [[float(r[m]) for r in rows] for m in members]} if members else {})}
 
 
-def plot(name, curve, path):
+def plot(name, curve, path, member_curves=()):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.plot(range(1, len(curve) + 1), [100 * f for f in curve], "o-", markersize=3)
+    ax.plot(range(1, len(curve) + 1), [100 * f for f in curve], "o-", markersize=3,
+            label="ensemble" if member_curves else None)
+    for m, member in enumerate(member_curves):
+        ax.plot(range(1, len(member) + 1), [100 * f for f in member], "-", linewidth=1, label=f"member {m} alone")
+    if member_curves:
+        ax.legend(fontsize=7)
     ax.set(xlabel="epoch", ylabel="validation entity F1", title=f"NER, CoNLL-2003 eng.testa: {name}")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -147,7 +155,8 @@ def main():
         subprocess.run([sys.executable, "-m", "apps.ner", "evaluate", "--run-dir", str(run_dir), "--test-file", valid],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         results[name] = summarise(run_dir / "metrics.csv")
-        plot(name, results[name]["curve"], ROOT / "bench" / "results" / f"ner_{args.name or args.dataset}_{name}.png")
+        plot(name, results[name]["curve"], ROOT / "bench" / "results" / f"ner_{args.name or args.dataset}_{name}.png",
+             results[name].get("member_curves", ()))
         print(name, results[name], flush=True)
         record(args.dataset, f"{name}-{args.tag}" if args.tag else name, [*CONFIGS[name], *args.extra],
                {**results[name], "wall_minutes": wall_minutes, "per_type": per_type_figures(run_dir),
