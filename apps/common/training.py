@@ -85,7 +85,7 @@ class RandomStateBackup(keras.callbacks.Callback):
 
 class _Replayed:
     """A mixin for a Keras callback that counts epochs without improvement (EarlyStopping,
-    ReduceLROnPlateau): a resumed run's starts where the uninterrupted run's was, by replaying the epochs
+    ReduceLROnPlateau): in a resumed run it starts where the uninterrupted run's was, by replaying the epochs
     logged in `history` (metrics.csv's rows) on a stand-in model, so that the resumed run stops, and halves
     its learning rate, at the epochs the uninterrupted one would have. The stand-in takes what the replay
     sets (`stop_training`, the learning rate) instead of the model, whose restored optimizer already has the
@@ -98,8 +98,8 @@ class _Replayed:
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         model = self.model
-        # metrics.csv does not log the learning rate: the replay's starts far above ReduceLROnPlateau's floor
-        # (min_lr), which it never reaches, where it would stop halving and, unlike the run's, count epochs on.
+        # metrics.csv does not log the learning rate, so the replay's starts far above ReduceLROnPlateau's
+        # floor (min_lr) and never reaches it; a run that did would stop halving there and count epochs on.
         stand_in_optimizer = types.SimpleNamespace(learning_rate=1e30)
         self.replayed_rates = [stand_in_optimizer.learning_rate]  # and after each epoch replayed
         try:
@@ -413,11 +413,19 @@ def counting_passes(train_data):
         passes[0] += 1
         return index
 
-    counted = tf.data.Dataset.range(1).map(lambda index: tf.py_function(count, [index], tf.int64)) \
-        .flat_map(lambda _: train_data)
+    return _read_lazily(train_data, tf.data.Dataset.range(1).map(
+        lambda index: tf.py_function(count, [index], tf.int64))), lambda: passes[0]
+
+
+def _read_lazily(train_data, head):
+    """`train_data` behind the one-element dataset `head`: each pass makes `train_data`'s iterator (and draws its
+    shuffle order) only when its first batch is read, after `head`'s element. Same size and options."""
+    import tensorflow as tf
+
+    wrapped = head.flat_map(lambda _: train_data)
     if train_data.cardinality() >= 0:
-        counted = counted.apply(tf.data.experimental.assert_cardinality(train_data.cardinality()))
-    return counted, lambda: passes[0]
+        wrapped = wrapped.apply(tf.data.experimental.assert_cardinality(train_data.cardinality()))
+    return wrapped.with_options(train_data.options())
 
 
 def _epoch_ordered(train_data, skipped_passes):
@@ -430,12 +438,11 @@ def _epoch_ordered(train_data, skipped_passes):
     advances once per iterator made. A new process starts that generator
     over, so a resumed run would see epoch 1's order again and part from the
     uninterrupted run. Keras also makes iterators it never reads (a spare one
-    at each epoch's end when the size is known), so the data is wrapped in a
-    one-element `flat_map`, which makes its inner iterator only when the first
-    batch is read: the generator then advances once per epoch trained, and
+    at each epoch's end when the size is known), so the data is read lazily
+    (`_read_lazily`): the generator then advances once per epoch trained, and
     making (and dropping) `skipped_passes` iterators first moves it on to the
     epoch the run resumes at. An iterator only starts reading when asked for
-    its first batch. The wrapper keeps the data's size and options.
+    its first batch.
     """
     import tensorflow as tf
 
@@ -443,10 +450,7 @@ def _epoch_ordered(train_data, skipped_passes):
         return train_data
     for _ in range(skipped_passes):
         iter(train_data)
-    wrapped = tf.data.Dataset.range(1).flat_map(lambda _: train_data)
-    if train_data.cardinality() >= 0:
-        wrapped = wrapped.apply(tf.data.experimental.assert_cardinality(train_data.cardinality()))
-    return wrapped.with_options(train_data.options())
+    return _read_lazily(train_data, tf.data.Dataset.range(1))
 
 
 def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, monitor, mode, patience, verbose,
