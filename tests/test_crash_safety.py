@@ -148,7 +148,7 @@ def test_same_seed_same_data_same_metrics(app, tmp_path, tune_folder):
 
 @pytest.mark.parametrize("app", ["sentiment", "ner", "translation", "music"])
 def test_an_interrupted_run_resumed_repeats_the_uninterrupted_run(app, tmp_path, tune_folder):
-    """Two epochs, then the same command with more: every figure of every epoch as in one run of three, to the
+    """One epoch, then the same command with more: every figure of every epoch as in one run of two, to the
     last digit, with the apps' shuffling, dropout and (sentiment) the naive-Bayes pass before training."""
     def train(name, epochs):
         args = ["train", "--run-dir", tmp_path / name, "--epochs", epochs, *tiny_training_args(app, tmp_path,
@@ -158,8 +158,8 @@ def test_an_interrupted_run_resumed_repeats_the_uninterrupted_run(app, tmp_path,
         return [{k: v for k, v in row.items() if k != "elapsed_seconds"}
                 for row in csv.DictReader(open(tmp_path / name / "metrics.csv"))]
 
-    whole = train("whole", 3)
+    whole = train("whole", 2)
     train("resumed", 1)
-    resumed = train("resumed", 3)
-    assert [row["epoch"] for row in resumed] == ["0", "1", "2"]
+    resumed = train("resumed", 2)
+    assert [row["epoch"] for row in resumed] == ["0", "1"]
     assert resumed == whole
