@@ -80,11 +80,13 @@ def write_table(runs):
         "since --pretrain-epochs) also counts reading, vectorising and any language models trained first. "
         "`adversarial-defaults` ran while the defaults were, for an hour on 2026-11-27, `--adversarial-epsilon 0.02 "
         "--epochs 4`; they went back (6 epochs, no adversarial training) when the whole command took 50.1 min, over "
-        "issue 20's 45.\n",
+        "issue 20's 45, and came back later that day with language models of 4 epochs (`adversarial-002-pretrain-4-"
+        "alone`, 42.3 min).\n",
         "| name | options beyond the defaults of the day (today's: one recurrent branch and the n-gram bag, which "
-        "starts as naive Bayes, after language models of 6 epochs each way: `--pretrain-epochs auto`, "
-        "since 2026-11-26; runs before it had no pretraining; each branch stopped at its own best, "
-        "`--branch-patience 1`, since 2026-11-27) | n-gram bag's start (from the run's config.json) | "
+        "starts as naive Bayes, after language models of 4 epochs each way (6 from 2026-11-26 to 27): "
+        "`--pretrain-epochs auto`; runs before it had no pretraining; each branch stopped at its own best, "
+        "`--branch-patience 1`, and adversarial training, `--adversarial-epsilon 0.02`, for at most 4 epochs, "
+        "since 2026-11-27) | n-gram bag's start (from the run's config.json) | "
         "adversarial epsilon (the same; 0: off, and for runs made before the option) | branch patience (the same; "
         "off for runs made before the option) | best val accuracy | at epoch | "
         "epochs run | time to 90% | total time | the command's wall time |",
