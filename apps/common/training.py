@@ -20,9 +20,9 @@ from .distribute import shard_by_data
 from .rundir import RunDir
 
 
-def _best_so_far(metrics_csv, monitor, mode):
-    """The best monitored value of epochs already logged (for a resumed run)."""
-    values = [v for v in (_finite(row.get(monitor)) for row in _rows(metrics_csv)) if v is not None]
+def _best_so_far(rows, monitor, mode):
+    """The best monitored value of epochs already logged (metrics.csv's `rows`, for a resumed run)."""
+    values = [v for v in (_finite(row.get(monitor)) for row in rows) if v is not None]
     if not values:
         return None
     return min(values) if mode == "min" else max(values)
@@ -263,14 +263,15 @@ class BranchEarlyStopping(keras.callbacks.Callback):
         return self.model.get_layer(name)
 
 
-def _branch_stopping(branch_stopping, mode, run_dir, history_from):
+def _branch_stopping(branch_stopping, mode, run_dir, history_from, logged_epochs):
     """[BranchEarlyStopping] for `fit`'s branch_stopping (patience, branches), resumed from the chief's run
-    directory (`history_from`), which only the chief writes; [] without it."""
+    directory (`history_from`, whose metrics.csv rows are `logged_epochs`), which only the chief writes; [] without
+    it."""
     if not branch_stopping:
         return []
     patience, branches = branch_stopping
     return [BranchEarlyStopping(branches, patience, mode, state_dir=history_from.branches_dir,
-                                history=_rows(history_from.metrics_csv), write=run_dir is history_from)]
+                                history=logged_epochs, write=run_dir is history_from)]
 
 
 def _finite(value):
@@ -289,8 +290,7 @@ def _rows(metrics_csv):
         return list(csv.DictReader(handle))
 
 
-def _last_value(metrics_csv, column):
-    rows = _rows(metrics_csv)
+def _last_value(rows, column):
     try:
         return float(rows[-1][column]) if rows else 0.0
     except (KeyError, ValueError):
@@ -458,13 +458,13 @@ def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, mo
     # Every worker must decide to save a checkpoint at the same epochs (saving takes part in
     # collective operations), so all start from the best value in the chief's metrics.
     history_from = history_from or run_dir
-    best = _best_so_far(history_from.metrics_csv, monitor, mode)
     logged_epochs = _rows(history_from.metrics_csv)  # the epochs already trained, for the callbacks that count them
+    best = _best_so_far(logged_epochs, monitor, mode)
     completed = len(logged_epochs)
     run_dir.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
     backup = dict(save_freq="epoch", delete_checkpoint=False)  # kept after the end: more --epochs continue
     callbacks = [
-        ElapsedTime(_last_value(history_from.metrics_csv, "elapsed_seconds")),
+        ElapsedTime(_last_value(logged_epochs, "elapsed_seconds")),
         # The backup first: it saves the weights being trained and the optimizer's average as they are, before
         # _averaged_weights swaps them for the epoch's other callbacks.
         keras.callbacks.BackupAndRestore(str(run_dir.backup_dir), **backup) if restore_dir == run_dir.backup_dir
@@ -477,7 +477,7 @@ def _fit_into(model, train_data, valid_data, run_dir, restore_dir, *, epochs, mo
         ),
         # After the checkpoint, which keeps the weights the epoch validated; a stopped branch's best come back
         # for the next epoch.
-        *_branch_stopping(branch_stopping, mode, run_dir, history_from),
+        *_branch_stopping(branch_stopping, mode, run_dir, history_from, logged_epochs),
         ResumedEarlyStopping(monitor=monitor, mode=mode, patience=patience, history=logged_epochs),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(run_dir.metrics_csv), append=True),
