@@ -45,7 +45,7 @@ FILES = {
 def summarise(metrics_csv):
     rows = list(csv.DictReader(open(metrics_csv)))
     best = max(rows, key=lambda r: float(r["val_f1"]))
-    members = sorted((name for name in rows[0] if name.startswith("val_f1_member_")), key=lambda n: int(n[14:]))
+    members = sorted((name for name in rows[0] if name.startswith("val_f1_member_")), key=lambda n: int(n.rsplit("_", 1)[1]))
     return {"f1": float(best["val_f1"]), "epoch": int(best["epoch"]) + 1, "epochs_run": len(rows),
             "minutes": float(rows[-1]["elapsed_seconds"]) / 60, "curve": [float(r["val_f1"]) for r in rows],
             # each member's own F1 by epoch, logged with --member-patience
