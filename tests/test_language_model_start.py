@@ -67,8 +67,10 @@ def reviews(tmp_path_factory):
     unlabeled = write_lines(base / "more.txt", ["An UNLABELED review, great!", "", "another one."])
     invoke(sentiment, "lm-text", "--train-file", train, "--unlabeled-file", unlabeled, "--output", base / "lm.txt",
            "--seed", 1)
-    invoke(sentiment, "lm-text", "--train-file", train, "--output", base / "backward.txt", "--seed", 1, "--reverse")
-    for name, text in [("lm", "lm.txt"), ("backward", "backward.txt")]:
+    # A folder that does not exist yet is made, as the other commands' outputs are.
+    invoke(sentiment, "lm-text", "--train-file", train, "--output", base / "texts" / "backward.txt", "--seed", 1,
+           "--reverse")
+    for name, text in [("lm", "lm.txt"), ("backward", "texts/backward.txt")]:
         invoke(textgen, "train", "--run-dir", base / name, "--train-file", base / text, "--mode", "text",
                "--level", "word", "--window", 8, "--layers", 1, "--cell", "gru", "--units", 8, "--embedding-dim",
                8, "--sampled-softmax", 4, "--epochs", 1, "--batch-size", 8, "--seed", len(name))
@@ -87,7 +89,7 @@ def test_lm_text_is_the_training_side_as_the_classifier_tokenises_it_then_the_un
     assert lines[:len(train_texts)] == [tokenised(t) for t in train_texts]
     assert lines[-2:] == ["an unlabeled review , great !", "another one ."]  # punctuation split off, blank skipped
     assert valid_texts and not set(map(tokenised, valid_texts)) & set(lines), "no validation text reaches it"
-    backward = (base / "backward.txt").read_text(encoding="utf-8").splitlines()
+    backward = (base / "texts" / "backward.txt").read_text(encoding="utf-8").splitlines()
     assert backward == [" ".join(line.split()[::-1]) for line in lines[:len(train_texts)]]
 
 

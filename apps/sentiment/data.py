@@ -216,6 +216,7 @@ def write_language_model_text(options, output, unlabeled_file=None, reverse=Fals
     if unlabeled_file:
         texts = itertools.chain(texts, unlabeled_texts(unlabeled_file))
     count = tokens = 0
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     partial = f"{output}.partial"  # streamed, not held: a crash leaves no half-written file under the name asked
     try:
         with open(partial, "w", encoding="utf-8") as handle:
