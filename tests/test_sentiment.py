@@ -167,7 +167,7 @@ def test_each_branch_stops_at_its_own_best_epoch(trained):
     _, run_dir, _ = trained
     run = load_run(APP, run_dir)
     patience, branches = branch_stopping(run.options)
-    assert patience == 2 == run.options["branch_patience"] and DEFAULTS["branch_patience"] == 1
+    assert patience == 2 == run.options["branch_patience"] == DEFAULTS["branch_patience"]
     owned = [id(w) for names in branches.values() for name in names for w in run.model.get_layer(name).weights]
     assert sorted(owned) == sorted(id(w) for w in run.model.weights)  # every weight in exactly one branch
     rows = list(csv.DictReader(open(run_dir / "metrics.csv")))

@@ -176,7 +176,7 @@ A_SCORES = [0.5, 0.6, 0.7, 0.8, 0.9]  # branch a keeps improving
 B_SCORES = [0.5, 0.7, 0.6, 0.65, 0.9]  # branch b's best is epoch 1; patience 0 stops it after epoch 2
 
 
-def _two_branch_run(run_path, epochs, a_scores=A_SCORES, b_scores=B_SCORES):
+def _two_branch_run(run_path, epochs, a_scores=A_SCORES, b_scores=B_SCORES, patience=0):
     """Two linear branches of one input, each with its own output column of one loss, trained by `fit` with
     branch stopping on scripted validation scores (a callback before it writes them into the epoch's logs).
     Returns (model, each epoch's weights {layer name: [arrays]} as the epoch ended, history)."""
@@ -204,7 +204,7 @@ def _two_branch_run(run_path, epochs, a_scores=A_SCORES, b_scores=B_SCORES):
         weights[epoch] = {name: [np.array(w) for w in model.get_layer(name).get_weights()] for name in "ab"}
 
     history = fit(model, train, train, RunDir(run_path, "test"), epochs=epochs, patience=10, verbose=0,
-                  monitor="val_a_score", mode="max", branch_stopping=(0, {"val_a_score": ["a"], "val_b_score": ["b"]}),
+                  monitor="val_a_score", mode="max", branch_stopping=(patience, {"val_a_score": ["a"], "val_b_score": ["b"]}),
                   extra_callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=script),
                                    keras.callbacks.LambdaCallback(on_epoch_end=record)])
     return model, weights, history
@@ -226,6 +226,30 @@ def test_branch_stopping_puts_a_branch_back_at_its_best_and_trains_the_others_on
     assert {id(w) for w in model.trainable_weights} == {id(w) for w in model.get_layer("a").weights}
     assert sorted(p.name for p in (tmp_path / "run" / "checkpoints" / "branches").iterdir()) == [
         "val_a_score.npz", "val_b_score.npz"]
+
+
+@pytest.mark.parametrize("patience", [0, 1, 2, 3])
+def test_branch_patience_waits_as_long_as_keras_early_stopping(tmp_path, patience):
+    """A branch stops at the end of the epoch where keras.callbacks.EarlyStopping, with the same patience on
+    the same scores, stops a fit (on B_SCORES: 0 and 1 after epoch 2, 2 after epoch 3, 3 never)."""
+    keras_rule = keras.callbacks.EarlyStopping(monitor="score", mode="max", patience=patience)
+    stand_in = keras.Sequential()
+    stand_in.stop_training = False  # as fit sets it
+    keras_rule.set_model(stand_in)
+    keras_rule.on_train_begin()
+    stopped_after = None
+    for epoch, score in enumerate(B_SCORES):
+        keras_rule.on_epoch_end(epoch, {"score": score})
+        if keras_rule.model.stop_training:
+            stopped_after = epoch
+            break
+    assert stopped_after == {0: 2, 1: 2, 2: 3, 3: None}[patience]  # the rule compared with is the one meant
+    _, weights, _ = _two_branch_run(tmp_path / "run", epochs=5, patience=patience)
+    last_trained = 4 if stopped_after is None else stopped_after
+    for epoch in range(1, last_trained + 1):  # weights[e]: as epoch e ended, before its stopping decision
+        assert not np.allclose(weights[epoch]["b"][0], weights[epoch - 1]["b"][0]), epoch
+    for epoch in range(last_trained + 1, 5):  # then frozen at its best, epoch 1's weights
+        np.testing.assert_array_equal(weights[epoch]["b"][0], weights[1]["b"][0])
 
 
 def test_branch_stopping_is_replayed_when_a_run_resumes(tmp_path):

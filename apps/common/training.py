@@ -191,7 +191,7 @@ class BranchEarlyStopping(keras.callbacks.Callback):
     """Early stopping for each part of a model whose parts learn apart (each with its own loss, sharing no weight).
 
     `branches` {validation metric: [layer names]}: once a branch's own metric
-    has not improved for `patience` epochs, its best weights come back and its
+    has not improved for `patience` epochs (at least one), its best weights come back and its
     layers stop training (the train step is traced again without them); the
     other branches train on, and the fit stops when none is left. Each
     branch's best weights are kept in memory and, from a writer, as
@@ -226,7 +226,9 @@ class BranchEarlyStopping(keras.callbacks.Callback):
         self._freeze(self._due())
 
     def _due(self):
-        return [m for m in self.branches if m not in self.frozen and self.waited.get(m, 0) > self.patience]
+        # Counted as keras.callbacks.EarlyStopping counts its patience (0 stops as 1 does), so that
+        # --branch-patience N and --patience N wait as long.
+        return [m for m in self.branches if m not in self.frozen and self.waited.get(m, 0) >= max(self.patience, 1)]
 
     def _account(self, row, epoch):
         """Update each running branch's best and wait from one epoch's metrics; return those that improved."""

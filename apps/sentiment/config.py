@@ -42,7 +42,7 @@ OPTIONS = data_options(train_help="JSONL, CSV or TSV (optionally .gz).", dataset
            "(NBSVM's, Wang & Manning 2012; one counting pass over the training batches first; with --pipeline "
            "stream over the first --vocabulary-sample texts, read again). auto: naive-bayes in memory, where "
            "the pass reads the cached batches, zero with --pipeline stream.", legacy="zero"),
-    Option("branch_patience", 1, CountOr("off", "epochs"),
+    Option("branch_patience", 2, CountOr("off", "epochs"),
            "Stop training each branch of the ensemble (the n-gram bag, each recurrent classifier) once its own "
            "validation accuracy has not improved for N epochs, with its best epoch's weights back, while the "
            "others train on: the bag overfits within an epoch or two, long before the recurrent branches are "
