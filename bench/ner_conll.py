@@ -116,6 +116,9 @@ def record(dataset, name, options, result):
         "`evaluate`: the best checkpoint scored again by `python -m apps.ner evaluate --test-file valid.txt`; since "
         "2026-11-27 its predictions are made consistent within each of eng.testa's stories first (`--stories`, "
         "the default), with each sentence's own F1 beside it; the rows without `stories` were scored before that.\n",
+        "`--member-patience N` counted one epoch more than N until session 19 (full-member-patience-3 waited as "
+        "`--member-patience 4` does now); that run was paused and resumed across sessions, so its times are "
+        "not figures.\n",
         "| run | options | best val F1 (each epoch, sentence by sentence) | at epoch | epochs run | training time | "
         "the command's wall time | `evaluate` F1 | per type, best checkpoint (`evaluate`) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
