@@ -204,7 +204,8 @@ def _two_branch_run(run_path, epochs, a_scores=A_SCORES, b_scores=B_SCORES, pati
         weights[epoch] = {name: [np.array(w) for w in model.get_layer(name).get_weights()] for name in "ab"}
 
     history = fit(model, train, train, RunDir(run_path, "test"), epochs=epochs, patience=10, verbose=0,
-                  monitor="val_a_score", mode="max", branch_stopping=(patience, {"val_a_score": ["a"], "val_b_score": ["b"]}),
+                  monitor="val_a_score", mode="max",
+                  branch_stopping=(patience, {"val_a_score": ["a"], "val_b_score": ["b"]}),
                   extra_callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=script),
                                    keras.callbacks.LambdaCallback(on_epoch_end=record)])
     return model, weights, history
