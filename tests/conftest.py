@@ -33,7 +33,7 @@ def sentiment_trained(tmp_path_factory):
     valid = write_jsonl(base / "valid.jsonl", sentiment_rows(60, seed=1))
     run_dir = base / "run"
     _train(cli, "--run-dir", run_dir, "--train-file", train, "--valid-file", valid, "--epochs", 4, "--patience", 10,
-           "--learning-rate", 0.02, "--recurrent-branches", 2, "--branch-patience", 2, *SENTIMENT_SMALL)
+           "--learning-rate", 0.02, "--recurrent-branches", 2, "--branch-patience", 3, *SENTIMENT_SMALL)
     return base, run_dir, valid
 
 

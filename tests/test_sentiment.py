@@ -156,7 +156,7 @@ def test_the_ensemble_averages_its_branches_log_odds_and_trains_each_as_a_classi
 
 
 def test_each_branch_stops_at_its_own_best_epoch(trained):
-    """--branch-patience (the fixture's 2): the branches split the model's weights between them, each stops once
+    """--branch-patience (the fixture's 3): the branches split the model's weights between them, each stops once
     its own validation accuracy has gone a patience without bettering its best, and the run with them."""
     from apps.common.app import load_run
     from apps.common.training import BranchEarlyStopping
@@ -167,7 +167,7 @@ def test_each_branch_stops_at_its_own_best_epoch(trained):
     _, run_dir, _ = trained
     run = load_run(APP, run_dir)
     patience, branches = branch_stopping(run.options)
-    assert patience == 2 == run.options["branch_patience"] == DEFAULTS["branch_patience"]
+    assert patience == 3 == run.options["branch_patience"] and DEFAULTS["branch_patience"] == 2
     owned = [id(w) for names in branches.values() for name in names for w in run.model.get_layer(name).weights]
     assert sorted(owned) == sorted(id(w) for w in run.model.weights)  # every weight in exactly one branch
     rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
