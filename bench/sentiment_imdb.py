@@ -83,8 +83,7 @@ def write_table(runs):
         "issue 20's 45, and came back later that day with language models of 4 epochs (`adversarial-002-pretrain-4-"
         "alone`, 42.3 min). `lm-full-vocabulary` (session 19) is the defaults with one line of "
         "apps/sentiment/model.py changed, not kept: its language models could hold the classifier's whole "
-        "vocabulary (83,603 words; 82,910 in their text) instead of textgen's default 20,000, which made each "
-        "of their epochs 234-244 s instead of 137-146 s.\n",
+        "vocabulary (83,603 words; 82,910 in their text) instead of textgen's default 20,000.\n",
         "| name | options beyond the defaults of the day (today's: one recurrent branch and the n-gram bag, which "
         "starts as naive Bayes, after language models of 4 epochs each way (6 from 2026-11-26 to 27): "
         "`--pretrain-epochs auto`; runs before it had no pretraining; each branch stopped at its own best, "
@@ -94,16 +93,19 @@ def write_table(runs):
         "since 2026-11-27) | n-gram bag's start (from the run's config.json) | "
         "adversarial epsilon (the same; 0: off, and for runs made before the option) | branch patience (the same; "
         "off for runs made before the option) | best val accuracy | at epoch | "
-        "epochs run | time to 90% | total time | the command's wall time |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "epochs run | time to 90% | total time | the command's wall time | language models' epochs (runs that "
+        "trained them; fastest-slowest) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, r in runs.items():
         t90 = f"{r['minutes_to_90']:.1f} min" if r["minutes_to_90"] is not None else "not reached"
         wall = f"{r['wall_minutes']:.1f} min" if "wall_minutes" in r else ""
+        lm_seconds = r.get("language_model_epoch_seconds")
+        lm_epochs = f"{lm_seconds[0]:.0f}-{lm_seconds[1]:.0f} s" if lm_seconds else ""
         lines.append(f"| {name} | `{' '.join(r['options']) or '(defaults)'}` | {r.get('bag_start', '?')} | "
                      f"{r.get('adversarial_epsilon', 0.0):g} | {r.get('branch_patience', '?')} | "
                      f"{100 * r['best_val_accuracy']:.2f}% | {r['best_epoch']} | {r['epochs_run']} | {t90} | "
-                     f"{r['minutes']:.1f} min | {wall} |")
+                     f"{r['minutes']:.1f} min | {wall} | {lm_epochs} |")
     (RESULTS / "sentiment_imdb.md").write_text("\n".join(lines) + "\n")
 
 
@@ -131,6 +133,20 @@ def fill_from_configs(runs, runs_dir):
         metrics = runs_dir / f"imdb-{name}" / "metrics.csv"
         if "branch_curves" not in run and metrics.exists():
             run["branch_curves"] = summarise(metrics)["branch_curves"]
+        if "language_model_epoch_seconds" not in run:
+            seconds = language_model_epoch_seconds(runs_dir / f"imdb-{name}")
+            if seconds:
+                run["language_model_epoch_seconds"] = seconds
+
+
+def language_model_epoch_seconds(run_dir):
+    """(fastest, slowest) epoch in seconds of the language models --pretrain-epochs trained into the run, from
+    their metrics.csv's elapsed_seconds; None without them."""
+    seconds = []
+    for metrics in sorted((run_dir / "language_models").glob("*/metrics.csv")):
+        elapsed = [0.0] + [float(row["elapsed_seconds"]) for row in csv.DictReader(open(metrics))]
+        seconds += [after - before for before, after in zip(elapsed, elapsed[1:])]
+    return [min(seconds), max(seconds)] if seconds else None
 
 
 def write_memory_carve(source, folder):
