@@ -94,18 +94,21 @@ def write_table(runs):
         "adversarial epsilon (the same; 0: off, and for runs made before the option) | branch patience (the same; "
         "off for runs made before the option) | best val accuracy | at epoch | "
         "epochs run | time to 90% | total time | the command's wall time | language models' epochs (runs that "
-        "trained them; fastest-slowest) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "trained them; fastest-slowest) | their best validation NLL per word, forward / backward (over their own "
+        "vocabulary) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, r in runs.items():
         t90 = f"{r['minutes_to_90']:.1f} min" if r["minutes_to_90"] is not None else "not reached"
         wall = f"{r['wall_minutes']:.1f} min" if "wall_minutes" in r else ""
         lm_seconds = r.get("language_model_epoch_seconds")
         lm_epochs = f"{lm_seconds[0]:.0f}-{lm_seconds[1]:.0f} s" if lm_seconds else ""
+        lm_nll = r.get("language_model_val_nll", {})
+        lm_nll = " / ".join(f"{lm_nll[d]:.3f}" for d in ("forward", "backward") if d in lm_nll)
         lines.append(f"| {name} | `{' '.join(r['options']) or '(defaults)'}` | {r.get('bag_start', '?')} | "
                      f"{r.get('adversarial_epsilon', 0.0):g} | {r.get('branch_patience', '?')} | "
                      f"{100 * r['best_val_accuracy']:.2f}% | {r['best_epoch']} | {r['epochs_run']} | {t90} | "
-                     f"{r['minutes']:.1f} min | {wall} | {lm_epochs} |")
+                     f"{r['minutes']:.1f} min | {wall} | {lm_epochs} | {lm_nll} |")
     (RESULTS / "sentiment_imdb.md").write_text("\n".join(lines) + "\n")
 
 
@@ -134,19 +137,21 @@ def fill_from_configs(runs, runs_dir):
         if "branch_curves" not in run and metrics.exists():
             run["branch_curves"] = summarise(metrics)["branch_curves"]
         if "language_model_epoch_seconds" not in run:
-            seconds = language_model_epoch_seconds(runs_dir / f"imdb-{name}")
-            if seconds:
-                run["language_model_epoch_seconds"] = seconds
+            run.update(language_models(runs_dir / f"imdb-{name}"))
 
 
-def language_model_epoch_seconds(run_dir):
-    """(fastest, slowest) epoch in seconds of the language models --pretrain-epochs trained into the run, from
-    their metrics.csv's elapsed_seconds; None without them."""
-    seconds = []
+def language_models(run_dir):
+    """{language_model_epoch_seconds: (fastest, slowest) epoch, language_model_val_nll: {direction: best
+    validation NLL per word}} of the language models --pretrain-epochs trained into the run, from their
+    metrics.csv; {} without them."""
+    seconds, nll = [], {}
     for metrics in sorted((run_dir / "language_models").glob("*/metrics.csv")):
-        elapsed = [0.0] + [float(row["elapsed_seconds"]) for row in csv.DictReader(open(metrics))]
+        rows = list(csv.DictReader(open(metrics)))
+        elapsed = [0.0] + [float(row["elapsed_seconds"]) for row in rows]
         seconds += [after - before for before, after in zip(elapsed, elapsed[1:])]
-    return [min(seconds), max(seconds)] if seconds else None
+        nll[metrics.parent.name] = min(float(row["val_loss"]) for row in rows)
+    return {"language_model_epoch_seconds": [min(seconds), max(seconds)], "language_model_val_nll": nll} \
+        if seconds else {}
 
 
 def write_memory_carve(source, folder):

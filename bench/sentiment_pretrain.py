@@ -55,8 +55,7 @@ def write_table(runs):
         "-m apps.sentiment lm-text [--reverse]`; the 2,500 validation reviews are never seen). The language "
         "model's validation is the end of its text (training reviews); NLL per word in nats from the full "
         "softmax. gru128-batch256-lr4e-3 (session 19) shared the cores with an NER run and the tests for all "
-        "of its epochs: its time is an upper bound (its epochs alone were not measured; a throwaway timing of "
-        "the train step put a batch of 256 windows at 1.9 times the words per second of a batch of 64).",
+        "of its epochs: its time is an upper bound (its epochs alone were not measured).",
         "",
         "| name | reads | the training side of the carve of | language model options | epochs "
         "| best val NLL per word (perplexity) | at epoch | time |",
