@@ -83,7 +83,7 @@ def write_table(runs):
         "issue 20's 45, and came back later that day with language models of 4 epochs (`adversarial-002-pretrain-4-"
         "alone`, 42.3 min). `lm-full-vocabulary` (session 19) is the defaults with one line of "
         "apps/sentiment/model.py changed, not kept: its language models could hold the classifier's whole "
-        "vocabulary (83,603 words; 82,910 in their text) instead of textgen's default 20,000.\n",
+        "vocabulary instead of textgen's default 20,000 words.\n",
         "| name | options beyond the defaults of the day (today's: one recurrent branch and the n-gram bag, which "
         "starts as naive Bayes, after language models of 4 epochs each way (6 from 2026-11-26 to 27): "
         "`--pretrain-epochs auto`; runs before it had no pretraining; each branch stopped at its own best, "
