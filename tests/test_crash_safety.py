@@ -131,25 +131,11 @@ def tiny_training_args(app, folder, tune_folder):
 
 
 @pytest.mark.parametrize("app", ["sentiment", "ner", "translation", "music"])
-def test_same_seed_same_data_same_metrics(app, tmp_path, tune_folder):
-    """Every app seeds through apps.common.cli.seed_everything: two runs give the same figures to the last digit."""
-    metrics = []
-    for name in ("first", "again"):
-        args = ["train", "--run-dir", tmp_path / name, "--epochs", 1, *tiny_training_args(app, tmp_path, tune_folder)]
-        result = CliRunner().invoke(cli_of(app), [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        metrics.append(next(csv.DictReader(open(tmp_path / name / "metrics.csv"))))
-    first, again = metrics
-    compared = [name for name in first if name not in ("epoch", "elapsed_seconds", "learning_rate")]
-    assert "loss" in compared and any(name.startswith("val_") for name in compared)
-    for name in compared:
-        assert float(again[name]) == float(first[name]), name
-
-
-@pytest.mark.parametrize("app", ["sentiment", "ner", "translation", "music"])
 def test_an_interrupted_run_resumed_repeats_the_uninterrupted_run(app, tmp_path, tune_folder):
     """One epoch, then the same command with more: every figure of every epoch as in one run of two, to the
-    last digit, with the apps' shuffling, dropout and (sentiment) the naive-Bayes pass before training."""
+    last digit, with the apps' shuffling, dropout and (sentiment) the naive-Bayes pass before training. The
+    first epochs of the two runs, separate trainings from the same seed, also show that every app seeds through
+    apps.common.cli.seed_everything."""
     def train(name, epochs):
         args = ["train", "--run-dir", tmp_path / name, "--epochs", epochs, *tiny_training_args(app, tmp_path,
                                                                                              tune_folder)]
@@ -162,4 +148,5 @@ def test_an_interrupted_run_resumed_repeats_the_uninterrupted_run(app, tmp_path,
     train("resumed", 1)
     resumed = train("resumed", 2)
     assert [row["epoch"] for row in resumed] == ["0", "1"]
+    assert "loss" in whole[0] and any(name.startswith("val_") for name in whole[0]), whole[0]
     assert resumed == whole
