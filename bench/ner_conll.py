@@ -36,6 +36,8 @@ CONFIGS = {
     "gru": ["--cell", "gru"],
     "rnn": ["--cell", "rnn"],
 }
+# Runs stopped in one session and continued in another: their logged times include the pause.
+PAUSED = {"full-member-patience-3", "full-ensemble3-wd57-seed3"}
 FILES = {
     "conll2003": ("conll2003/train.txt", "conll2003/valid.txt"),
     "wnut17": ("wnut17/train.conll", "wnut17/dev.conll"),
@@ -117,15 +119,16 @@ def record(dataset, name, options, result):
         "2026-11-27 its predictions are made consistent within each of eng.testa's stories first (`--stories`, "
         "the default), with each sentence's own F1 beside it; the rows without `stories` were scored before that.\n",
         "`--member-patience N` counted one epoch more than N until session 19 (full-member-patience-3 waited as "
-        "`--member-patience 4` does now); that run was paused and resumed across sessions, so its times are "
-        "not figures.\n",
+        "`--member-patience 4` does now).\n",
+        f"Paused and resumed across sessions, so their times are not figures: {', '.join(sorted(PAUSED))}.\n",
         "| run | options | best val F1 (each epoch, sentence by sentence) | at epoch | epochs run | training time | "
         "the command's wall time | `evaluate` F1 | per type, best checkpoint (`evaluate`) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run, r in runs.items():
+        times = ("(paused and resumed)",) * 2 if run in PAUSED else (f"{r['minutes']:.1f} min", wall(r['wall_minutes']))
         lines.append(f"| {run} | `{' '.join(r['options']) or '(defaults)'}` | {100 * r['f1']:.2f} | {r['epoch']} | "
-                     f"{r['epochs_run']} | {r['minutes']:.1f} min | {wall(r['wall_minutes'])} | "
+                     f"{r['epochs_run']} | {times[0]} | {times[1]} | "
                      f"{r.get('evaluate', '')} | {r['per_type']} |")
     (ROOT / "bench" / "results" / f"ner_{dataset}_runs.md").write_text("\n".join(lines) + "\n")
 
