@@ -178,12 +178,36 @@ def test_pretrain_epochs_trains_both_language_models_in_the_run_and_starts_from_
     assert forward[-2:] == ["an unlabeled review .", "and another !"]
     config = json.loads((tmp_path / "run" / "config.json").read_text())["options"]
     assert config["pretrain_epochs"] == 1 and config["init_from"] is None  # the run records how, not where
+    _a_run_moved_during_its_forward_language_model_continues_it_where_it_is(tmp_path, args)
     # Trained on with more epochs, the finished language models are kept, not trained again.
     again = invoke(sentiment, *args[:args.index("--epochs") + 1], 2, *args[args.index("--epochs") + 2:])
     assert "training the forward language model" not in again.output
     refused = CliRunner().invoke(sentiment, [str(a) for a in args[:-2]] + ["--pretrain-epochs", "1",
                                                                           "--no-bidirectional"])
     assert refused.exit_code != 0 and "starts both directions of a --bidirectional encoder" in refused.output
+
+
+def _a_run_moved_during_its_forward_language_model_continues_it_where_it_is(tmp_path, args):
+    """The run directory as it was while its forward language model trained, copied elsewhere and the old one
+    gone: the same command continues that language model on the copy's own text (it refused the text's new
+    path before), then trains the rest."""
+    import shutil
+
+    moved = tmp_path / "moved" / "run"
+    shutil.copytree(tmp_path / "run", moved)
+    for path in [*moved.iterdir(), *(moved / "language_models").iterdir()]:
+        if path.name not in ("config.json", "vocabulary", "language_models", "forward", "forward.txt"):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    (moved / "language_models" / "forward" / "model.keras").unlink()  # its epoch done, not yet written out
+    shutil.move(tmp_path / "run", tmp_path / "was")  # the old place is gone
+    try:
+        result = invoke(sentiment, *[moved if arg == tmp_path / "run" else arg for arg in args])
+    finally:
+        shutil.move(tmp_path / "was", tmp_path / "run")
+    assert "training the forward language model" in result.output
+    forward = json.loads((moved / "language_models" / "forward" / "config.json").read_text())["options"]
+    assert forward["train_file"] == str(moved / "language_models" / "forward.txt")
+    assert (moved / "language_models" / "backward" / "model.keras").exists() and (moved / "model.keras").exists()
 
 
 def test_pretrain_epochs_auto_pretrains_only_an_encoder_that_starts_from_nothing_else(tmp_path):

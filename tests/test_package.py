@@ -131,6 +131,23 @@ def test_a_run_from_before_an_option_existed_resumes_at_that_options_default(tmp
         RunDir(tmp_path, "music").start({"units": 256, "epochs": 8, "weight_noise": 0.0}, {"epochs"}, defaults)
 
 
+def test_a_file_of_the_run_that_moved_with_it_is_recorded_where_it_is_and_nothing_else(tmp_path):
+    import json
+
+    from apps.common.rundir import RunDir
+
+    recorded = {"train_file": "/old/place/run/language_models/forward.txt", "epochs": 4}
+    (tmp_path / "config.json").write_text(json.dumps({"app": "textgen", "format": 1, "options": recorded}))
+    run = RunDir(tmp_path, "textgen")
+    for other in ("/new/place/run/texts/forward.txt", "/new/place/run/language_models/backward.txt"):
+        run.follow_move("train_file", other)  # another file: left for start to refuse
+        assert run.read_config() == recorded
+    run.follow_move("train_file", "/new/place/copy/language_models/forward.txt")
+    assert run.read_config() == {**recorded, "train_file": "/new/place/copy/language_models/forward.txt"}
+    RunDir(tmp_path / "none", "textgen").follow_move("train_file", "/x/language_models/forward.txt")
+    assert not (tmp_path / "none").exists()  # nothing recorded, nothing written
+
+
 def test_the_app_layer_keeps_its_shape():
     """The skeleton's rules (apps/common/app.py): thin CLIs, short functions, Keras internals fenced."""
     import ast

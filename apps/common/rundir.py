@@ -153,6 +153,21 @@ class RunDir:
         )
         return resuming
 
+    def follow_move(self, option, path, tail=2):
+        """Record `path` for `option`, a file of a run directory that moved (copied, renamed) with it, so that the
+        same command continues the run where it is now instead of refusing the run's own file by its old path.
+        Only a recorded path that ends in the same `tail` parts as `path` (say language_models/forward.txt)
+        counts as the same file moved; anything else is left for `start` to refuse. Nothing recorded: nothing
+        to do."""
+        if not self.writer or not self.config_path.exists():
+            return
+        options, path = self.read_config(), pathlib.Path(path)
+        recorded = options.get(option)
+        if not recorded or recorded == str(path) or pathlib.Path(recorded).parts[-tail:] != path.parts[-tail:]:
+            return
+        atomic_write_text(self.config_path, json.dumps({"app": self.app, "format": FORMAT_VERSION,
+                                                        "options": {**options, option: str(path)}}, indent=2) + "\n")
+
     def _lock(self):
         """Refuse a second training into the same directory while the first one runs.
 

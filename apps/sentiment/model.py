@@ -273,6 +273,7 @@ def pretrain_language_models(options, run):
     from apps.common import app as harness
     from apps.common.errors import UserError
     from apps.common.options import RunOptions
+    from apps.common.rundir import RunDir
     from apps.textgen.cli import APP as TEXTGEN
 
     from .data import write_language_model_text
@@ -297,6 +298,7 @@ def pretrain_language_models(options, run):
                      "epochs": epochs, "seed": options["seed"],
                      **{name: options[name] for name in ("cell", "units", "embedding_dim")}}
             click.echo(f"training the {direction} language model into {lm_dir}")
+            RunDir(lm_dir, TEXTGEN.name).follow_move("train_file", text)  # begun before the run directory moved
             harness.train(TEXTGEN, lm_dir, given)
         runs[direction] = str(lm_dir)
     return RunOptions({**options, "init_from": runs["forward"], "init_backward_from": runs["backward"]})
