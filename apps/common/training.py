@@ -98,8 +98,9 @@ class _Replayed:
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         model = self.model
-        # metrics.csv does not log the learning rate, so the replay's starts far above ReduceLROnPlateau's
-        # floor (min_lr) and never reaches it; a run that did would stop halving there and count epochs on.
+        # The replay's learning rate starts far above ReduceLROnPlateau's floor (min_lr) and never reaches it,
+        # so where a run did, the replayed count of epochs without improvement restarts at each halving while
+        # the run's went on; the learning rate is the same either way (at the floor a halving changes nothing).
         stand_in_optimizer = types.SimpleNamespace(learning_rate=1e30)
         self.replayed_rates = [stand_in_optimizer.learning_rate]  # and after each epoch replayed
         try:
