@@ -69,6 +69,10 @@ def plot(name, curve, path, branch_curves=None):
     plt.close(fig)
 
 
+# Runs stopped in one session and continued in another: their logged times include the pause.
+PAUSED = {"defaults-seed1"}
+
+
 def write_table(runs):
     lines = [
         "# Sentiment, IMDB validation (train.jsonl.gz, 10% carved with seed 0: 22,500 / 2,500 reviews)\n",
@@ -83,7 +87,9 @@ def write_table(runs):
         "issue 20's 45, and came back later that day with language models of 4 epochs (`adversarial-002-pretrain-4-"
         "alone`, 42.3 min). `lm-full-vocabulary` (session 19) is the defaults with one line of "
         "apps/sentiment/model.py changed, not kept: its language models could hold the classifier's whole "
-        "vocabulary instead of textgen's default 20,000 words.\n",
+        "vocabulary instead of textgen's default 20,000 words. A row with `--seed N` (N other than 0) and without "
+        "`(the in-memory carve as two files)` is carved with seed N: other validation reviews.\n",
+        f"Paused and resumed across sessions, so their times are not figures: {', '.join(sorted(PAUSED))}.\n",
         "| name | options beyond the defaults of the day (today's: one recurrent branch and the n-gram bag, which "
         "starts as naive Bayes, after language models of 4 epochs each way (6 from 2026-11-26 to 27): "
         "`--pretrain-epochs auto`; runs before it had no pretraining; each branch stopped at its own best, "
@@ -101,6 +107,9 @@ def write_table(runs):
     for name, r in runs.items():
         t90 = f"{r['minutes_to_90']:.1f} min" if r["minutes_to_90"] is not None else "not reached"
         wall = f"{r['wall_minutes']:.1f} min" if "wall_minutes" in r else ""
+        minutes = f"{r['minutes']:.1f} min"
+        if name in PAUSED:
+            t90, minutes, wall = ("(paused and resumed)",) * 3
         lm_seconds = r.get("language_model_epoch_seconds")
         lm_epochs = f"{lm_seconds[0]:.0f}-{lm_seconds[1]:.0f} s" if lm_seconds else ""
         lm_nll = r.get("language_model_val_nll", {})
@@ -108,7 +117,7 @@ def write_table(runs):
         lines.append(f"| {name} | `{' '.join(r['options']) or '(defaults)'}` | {r.get('bag_start', '?')} | "
                      f"{r.get('adversarial_epsilon', 0.0):g} | {r.get('branch_patience', '?')} | "
                      f"{100 * r['best_val_accuracy']:.2f}% | {r['best_epoch']} | {r['epochs_run']} | {t90} | "
-                     f"{r['minutes']:.1f} min | {wall} | {lm_epochs} | {lm_nll} |")
+                     f"{minutes} | {wall} | {lm_epochs} | {lm_nll} |")
     (RESULTS / "sentiment_imdb.md").write_text("\n".join(lines) + "\n")
 
 
