@@ -126,7 +126,8 @@ def record(dataset, name, options, result):
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run, r in runs.items():
-        times = ("(paused and resumed)",) * 2 if run in PAUSED else (f"{r['minutes']:.1f} min", wall(r['wall_minutes']))
+        times = (("(paused and resumed)",) * 2 if run in PAUSED
+                 else (f"{r['minutes']:.1f} min", wall(r['wall_minutes'])))
         lines.append(f"| {run} | `{' '.join(r['options']) or '(defaults)'}` | {100 * r['f1']:.2f} | {r['epoch']} | "
                      f"{r['epochs_run']} | {times[0]} | {times[1]} | "
                      f"{r.get('evaluate', '')} | {r['per_type']} |")

@@ -147,11 +147,14 @@ class RunDir:
             return resuming
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock()
+        self._write_config(options)
+        return resuming
+
+    def _write_config(self, options):
         atomic_write_text(
             self.config_path,
             json.dumps({"app": self.app, "format": FORMAT_VERSION, "options": options}, indent=2) + "\n",
         )
-        return resuming
 
     def follow_move(self, option, path, tail=2):
         """Record `path` for `option`, a file of a run directory that moved (copied, renamed) with it, so that the
@@ -165,8 +168,7 @@ class RunDir:
         recorded = options.get(option)
         if not recorded or recorded == str(path) or pathlib.Path(recorded).parts[-tail:] != path.parts[-tail:]:
             return
-        atomic_write_text(self.config_path, json.dumps({"app": self.app, "format": FORMAT_VERSION,
-                                                        "options": {**options, option: str(path)}}, indent=2) + "\n")
+        self._write_config({**options, option: str(path)})
 
     def _lock(self):
         """Refuse a second training into the same directory while the first one runs.
